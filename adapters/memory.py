@@ -1,0 +1,134 @@
+"""The in-memory backend: the reference behaviour every other backend matches.
+
+Everything lives in one process; an append runs without awaiting, so it is
+atomic on the event loop with no lock.  ``memory://`` stores are independent:
+two ``open_store("memory://")`` calls share nothing.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from uuid import UUID
+
+import anyio
+
+from eventstore.codec import Codec
+from eventstore.envelope import AppendResult, NewEvent, StoredEvent
+from eventstore.store import EventStore, Expected, check_expected_version, resolve_retry
+
+
+@dataclass
+class _Hub:
+    log: list[StoredEvent] = field(default_factory=list)
+    streams: dict[str, list[StoredEvent]] = field(default_factory=dict)
+    versions: dict[str, int] = field(default_factory=dict)
+    by_id: dict[UUID, StoredEvent] = field(default_factory=dict)
+    head: int = 0
+
+
+class MemoryEventStore(EventStore):
+    """An event store in a dict; for tests and as the reference."""
+
+    def __init__(self, *, codec: Codec | None = None, max_event_bytes: int | None = None) -> None:
+        kwargs = {} if max_event_bytes is None else {"max_event_bytes": max_event_bytes}
+        super().__init__(codec=codec, **kwargs)
+        self._hubs_by_id: dict[str, _Hub] = {}
+
+    async def now(self) -> datetime:
+        self._check_open()
+        return datetime.now(UTC)
+
+    async def _append(
+        self, hub_id: str, stream: str, batch: Sequence[NewEvent], expected: Expected
+    ) -> AppendResult:
+        await anyio.lowlevel.checkpoint()  # an append is a suspension point on every backend
+        hub = self._hubs_by_id.get(hub_id) or _Hub()
+        written = [
+            (e.event_id, e.stream, e.version, e.position)
+            for e in (hub.by_id.get(n.event_id) for n in batch)
+            if e is not None
+        ]
+        retried = resolve_retry(hub_id, stream, batch, written)
+        if retried is not None:
+            return retried
+        version = hub.versions.get(stream, 0)
+        check_expected_version(hub_id, stream, expected, version)
+        recorded_at = datetime.now(UTC)
+        stored = [
+            StoredEvent(
+                hub_id=hub_id,
+                stream=stream,
+                version=version + i,
+                position=hub.head + i,
+                event_id=n.event_id,
+                type=n.type,
+                schema_version=n.schema_version,
+                data=n.data,
+                recorded_at=recorded_at,
+                correlation_id=n.correlation_id,
+                causation_id=n.causation_id,
+            )
+            for i, n in enumerate(batch, start=1)
+        ]
+        self._hubs_by_id[hub_id] = hub
+        hub.log.extend(stored)
+        hub.streams.setdefault(stream, []).extend(stored)
+        hub.by_id.update((e.event_id, e) for e in stored)
+        hub.versions[stream] = version + len(batch)
+        hub.head += len(batch)
+        return AppendResult(version + len(batch), stored[0].position, stored[-1].position)
+
+    async def _read_stream_page(
+        self,
+        hub_id: str,
+        stream: str,
+        *,
+        after_version: int,
+        before_version: int | None,
+        backwards: bool,
+        limit: int,
+    ) -> Sequence[StoredEvent]:
+        await anyio.lowlevel.checkpoint()
+        hub = self._hubs_by_id.get(hub_id)
+        events = hub.streams.get(stream, []) if hub else []
+        low = bisect.bisect_right(events, after_version, key=_version)
+        high = len(events) if before_version is None else bisect.bisect_left(events, before_version, key=_version)
+        if high <= low:
+            return []
+        if backwards:
+            return events[max(low, high - limit) : high][::-1]
+        return events[low : min(high, low + limit)]
+
+    async def _read_log_page(self, hub_id: str, *, after: int, limit: int) -> Sequence[StoredEvent]:
+        await anyio.lowlevel.checkpoint()
+        hub = self._hubs_by_id.get(hub_id)
+        if hub is None:
+            return []
+        start = bisect.bisect_right(hub.log, after, key=_position)
+        return hub.log[start : start + limit]
+
+    async def _stream_version(self, hub_id: str, stream: str) -> int:
+        hub = self._hubs_by_id.get(hub_id)
+        return hub.versions.get(stream, 0) if hub else 0
+
+    async def _head(self, hub_id: str) -> int:
+        hub = self._hubs_by_id.get(hub_id)
+        return hub.head if hub else 0
+
+    async def _hubs(self) -> list[str]:
+        return list(self._hubs_by_id)
+
+    async def _wait_for_events(self, hub_id: str, after: int, woken: anyio.Event) -> None:
+        # Every append to this store happens in this process and wakes us.
+        await woken.wait()
+
+
+def _version(event: StoredEvent) -> int:
+    return event.version
+
+
+def _position(event: StoredEvent) -> int:
+    return event.position

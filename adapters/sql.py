@@ -1,0 +1,345 @@
+"""The SQL backend: SQLite (the embedded default) and PostgreSQL, via SQLAlchemy Core.
+
+Drivers: the standard library's ``sqlite3`` and psycopg 3, both synchronous,
+each call run in an anyio worker thread.  That keeps the backend independent
+of the event loop (it runs under asyncio and trio alike), which SQLAlchemy's
+asyncio extension would not.
+
+Gap-free, commit-ordered positions: every append first takes the row lock of
+its hub in ``hublog_hubs`` (an upsert that leaves the row as it is), reads the
+head, writes, bumps the head and commits.  A second writer to the same hub
+waits for that lock, so it assigns its positions only after the first has
+committed (PostgreSQL makes a commit visible before releasing its locks); a
+rollback releases the lock with the head unchanged, leaving no gap.  On
+SQLite ``BEGIN IMMEDIATE`` takes the database's write lock up front, with the
+same effect.  The cost: appends to one hub are serial, one transaction at a
+time; appends to different hubs run in parallel on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import anyio
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from eventstore.codec import Codec
+from eventstore.envelope import AppendResult, NewEvent, StoredEvent
+from eventstore.errors import BackendUnavailable, StoreConfigurationError
+from eventstore.store import EventStore, Expected, check_expected_version, resolve_retry
+
+from . import migrations, urls
+from .sql_schema import events, hubs, streams
+
+T = TypeVar("T")
+
+_EVENT_COLUMNS = (
+    events.c.hub_id,
+    events.c.stream,
+    events.c.version,
+    events.c.position,
+    events.c.event_id,
+    events.c.type,
+    events.c.schema_version,
+    events.c.data,
+    events.c.recorded_at,
+    events.c.correlation_id,
+    events.c.causation_id,
+)
+_SYNCHRONOUS = ("off", "normal", "full", "extra")
+_WRITE = "hublog_write"  # execution option: this transaction will write
+
+
+class SQLEventStore(EventStore):
+    """An event store in SQLite or PostgreSQL.
+
+    Args:
+        engine_or_url: an SQLAlchemy Engine (left open by :meth:`close`) or a
+            store URL (``sqlite:///hublog.db``, ``postgresql://…``).
+        poll_interval: how often a subscriber looks for events appended by
+            other processes (appends in this process wake it at once).
+        synchronous: SQLite's ``PRAGMA synchronous``; ``full`` (default) makes
+            every acknowledged append survive power loss, ``normal`` only a
+            crash of the process.
+        auto_migrate: migrate a database that has no schema yet.  ``open_store``
+            sets it for a SQLite file it creates.
+    """
+
+    def __init__(
+        self,
+        engine_or_url: sa.Engine | str,
+        *,
+        codec: Codec | None = None,
+        poll_interval: float = 0.1,
+        synchronous: str = "full",
+        auto_migrate: bool = False,
+        max_event_bytes: int | None = None,
+    ) -> None:
+        kwargs = {} if max_event_bytes is None else {"max_event_bytes": max_event_bytes}
+        super().__init__(codec=codec, **kwargs)
+        if synchronous.lower() not in _SYNCHRONOUS:
+            raise StoreConfigurationError(f"synchronous must be one of {_SYNCHRONOUS}, got {synchronous!r}")
+        if poll_interval <= 0:
+            raise StoreConfigurationError(f"poll_interval must be > 0, got {poll_interval!r}")
+        self.poll_interval = poll_interval
+        self.auto_migrate = auto_migrate
+        if isinstance(engine_or_url, sa.Engine):
+            self.engine, self._owns_engine = engine_or_url, False
+            self.where = self.engine.url.render_as_string(hide_password=True)
+        else:
+            self.engine, self._owns_engine = create_engine(engine_or_url, synchronous), True
+            self.where = urls.redact(engine_or_url)
+        self.dialect = self.engine.dialect.name
+        self._ready = False
+        self._ready_lock: anyio.Lock | None = None
+
+    # --- lifecycle ------------------------------------------------------------
+
+    async def open(self) -> None:
+        """Connect and check (or, with auto_migrate, create) the schema.
+
+        Raises: SchemaVersionError, BackendUnavailable.
+        """
+        self._check_open()
+        if self._ready:
+            return
+        if self._ready_lock is None:
+            self._ready_lock = anyio.Lock()
+        async with self._ready_lock:
+            if not self._ready:
+                await self._in_thread(self._prepare_schema)
+                self._ready = True
+
+    def _prepare_schema(self) -> None:
+        with self.engine.connect().execution_options(**{_WRITE: True}) as conn:
+            if self.auto_migrate and migrations.current_revision(conn) is None:
+                migrations.upgrade(conn)
+            migrations.check(conn, self.where)
+
+    async def close(self) -> None:
+        if not self._closed:
+            await super().close()
+            if self._owns_engine:
+                await anyio.to_thread.run_sync(self.engine.dispose)
+
+    async def now(self) -> datetime:
+        return await self._run(self._now)
+
+    def _now(self) -> datetime:
+        if self.dialect == "postgresql":
+            with self.engine.connect() as conn:
+                value = conn.scalar(sa.select(sa.func.clock_timestamp()))
+            return value.astimezone(UTC)
+        return datetime.now(UTC)  # SQLite is embedded: its clock is this machine's
+
+    # --- the primitives -------------------------------------------------------
+
+    async def _append(
+        self, hub_id: str, stream: str, batch: Sequence[NewEvent], expected: Expected
+    ) -> AppendResult:
+        return await self._run(self._append_sync, hub_id, stream, batch, expected)
+
+    def _append_sync(
+        self, hub_id: str, stream: str, batch: Sequence[NewEvent], expected: Expected
+    ) -> AppendResult:
+        with self.engine.connect().execution_options(**{_WRITE: True}) as conn, conn.begin():
+            head, recorded_at = self._lock_hub(conn, hub_id)
+            written = conn.execute(
+                sa.select(events.c.event_id, events.c.stream, events.c.version, events.c.position)
+                .where(events.c.hub_id == hub_id)
+                .where(events.c.event_id.in_([e.event_id for e in batch]))
+            ).all()
+            retried = resolve_retry(hub_id, stream, batch, [tuple(row) for row in written])
+            if retried is not None:
+                return retried
+            version = conn.scalar(
+                sa.select(streams.c.version).where(streams.c.hub_id == hub_id, streams.c.stream == stream)
+            ) or 0
+            check_expected_version(hub_id, stream, expected, version)
+            conn.execute(
+                events.insert(),
+                [
+                    {
+                        "hub_id": hub_id,
+                        "position": head + i,
+                        "stream": stream,
+                        "version": version + i,
+                        "event_id": e.event_id,
+                        "type": e.type,
+                        "schema_version": e.schema_version,
+                        "data": e.data,
+                        "recorded_at": recorded_at,
+                        "correlation_id": e.correlation_id,
+                        "causation_id": e.causation_id,
+                    }
+                    for i, e in enumerate(batch, start=1)
+                ],
+            )
+            new_version, new_head = version + len(batch), head + len(batch)
+            conn.execute(self._upsert(streams, ["hub_id", "stream"], hub_id=hub_id, stream=stream, version=new_version))
+            conn.execute(hubs.update().where(hubs.c.hub_id == hub_id).values(head=new_head))
+        return AppendResult(new_version, head + 1, new_head)
+
+    def _lock_hub(self, conn: sa.Connection, hub_id: str) -> tuple[int, datetime]:
+        """Take the hub's row lock; return its head and the backend's clock."""
+        insert = (postgresql.insert if self.dialect == "postgresql" else sqlite.insert)(hubs)
+        stmt = insert.values(hub_id=hub_id, head=0).on_conflict_do_update(
+            index_elements=[hubs.c.hub_id], set_={"head": hubs.c.head}
+        )
+        if self.dialect == "postgresql":
+            # clock_timestamp(), not now(): the time after the lock was granted,
+            # so recorded_at follows position order within a hub.
+            head, clock = conn.execute(stmt.returning(hubs.c.head, sa.func.clock_timestamp())).one()
+            return head, clock.astimezone(UTC)
+        head = conn.execute(stmt.returning(hubs.c.head)).scalar_one()
+        return head, datetime.now(UTC)
+
+    def _upsert(self, table: sa.Table, keys: list[str], **values: Any) -> sa.Executable:
+        insert = (postgresql.insert if self.dialect == "postgresql" else sqlite.insert)(table)
+        return insert.values(**values).on_conflict_do_update(
+            index_elements=keys, set_={k: v for k, v in values.items() if k not in keys}
+        )
+
+    async def _read_stream_page(
+        self,
+        hub_id: str,
+        stream: str,
+        *,
+        after_version: int,
+        before_version: int | None,
+        backwards: bool,
+        limit: int,
+    ) -> Sequence[StoredEvent]:
+        query = (
+            sa.select(*_EVENT_COLUMNS)
+            .where(events.c.hub_id == hub_id, events.c.stream == stream, events.c.version > after_version)
+            .order_by(events.c.version.desc() if backwards else events.c.version)
+            .limit(limit)
+        )
+        if before_version is not None:
+            query = query.where(events.c.version < before_version)
+        return await self._run(self._select_events, query)
+
+    async def _read_log_page(self, hub_id: str, *, after: int, limit: int) -> Sequence[StoredEvent]:
+        query = (
+            sa.select(*_EVENT_COLUMNS)
+            .where(events.c.hub_id == hub_id, events.c.position > after)
+            .order_by(events.c.position)
+            .limit(limit)
+        )
+        return await self._run(self._select_events, query)
+
+    def _select_events(self, query: sa.Select[Any]) -> list[StoredEvent]:
+        with self.engine.connect() as conn:
+            return [_stored(row) for row in conn.execute(query)]
+
+    async def _stream_version(self, hub_id: str, stream: str) -> int:
+        query = sa.select(streams.c.version).where(streams.c.hub_id == hub_id, streams.c.stream == stream)
+        return await self._run(self._scalar, query) or 0
+
+    async def _head(self, hub_id: str) -> int:
+        return await self._run(self._scalar, sa.select(hubs.c.head).where(hubs.c.hub_id == hub_id)) or 0
+
+    async def _hubs(self) -> list[str]:
+        return await self._run(self._scalars, sa.select(hubs.c.hub_id).where(hubs.c.head > 0))
+
+    def _scalar(self, query: sa.Select[Any]) -> Any:
+        with self.engine.connect() as conn:
+            return conn.scalar(query)
+
+    def _scalars(self, query: sa.Select[Any]) -> list[Any]:
+        with self.engine.connect() as conn:
+            return list(conn.scalars(query))
+
+    async def _wait_for_events(self, hub_id: str, after: int, woken: anyio.Event) -> None:
+        with anyio.move_on_after(self.poll_interval):
+            await woken.wait()
+
+    # --- plumbing -------------------------------------------------------------
+
+    async def _run(self, fn: Callable[..., T], *args: Any) -> T:
+        self._check_open()
+        if not self._ready:
+            await self.open()
+        return await self._in_thread(fn, *args)
+
+    async def _in_thread(self, fn: Callable[..., T], *args: Any) -> T:
+        return await anyio.to_thread.run_sync(self._translated, fn, *args)
+
+    def _translated(self, fn: Callable[..., T], *args: Any) -> T:
+        """Driver errors that mean "not reachable now" become BackendUnavailable."""
+        try:
+            return fn(*args)
+        except (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.TimeoutError) as exc:
+            raise BackendUnavailable(f"{self.dialect} at {self.where}: {_reason(exc)}") from exc
+        except sa.exc.DBAPIError as exc:
+            if exc.connection_invalidated:
+                raise BackendUnavailable(f"{self.dialect} at {self.where}: {_reason(exc)}") from exc
+            raise
+
+
+def create_engine(url: str, synchronous: str = "full") -> sa.Engine:
+    """An engine for a store URL, set up for hublog's transactions.
+
+    Raises: StoreConfigurationError for a malformed or non-SQL URL.
+    """
+    parsed = urls.parse(url)
+    sa_url = urls.sqlalchemy_url(parsed)
+    if parsed.backend == "postgresql":
+        args = {} if "connect_timeout" in sa_url.query else {"connect_timeout": 10}
+        return sa.create_engine(sa_url, pool_pre_ping=True, pool_size=10, max_overflow=20, connect_args=args)
+    synchronous = parsed.options.get("synchronous", synchronous).lower()
+    if synchronous not in _SYNCHRONOUS:
+        raise StoreConfigurationError(f"synchronous must be one of {_SYNCHRONOUS}, got {synchronous!r}")
+    engine = sa.create_engine(sa_url, connect_args={"timeout": 30, "check_same_thread": False})
+    _configure_sqlite(engine, synchronous)
+    return engine
+
+
+def _configure_sqlite(engine: sa.Engine, synchronous: str) -> None:
+    """WAL for readers beside a writer; BEGIN IMMEDIATE for writes, so a
+    writer holds the write lock from its first statement (no upgrade
+    deadlocks between processes, and busy_timeout applies)."""
+
+    @sa.event.listens_for(engine, "connect")
+    def _connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+        dbapi_connection.execute("PRAGMA journal_mode=WAL")
+        dbapi_connection.execute(f"PRAGMA synchronous={synchronous}")
+
+    @sa.event.listens_for(engine, "begin")
+    def _begin(conn: sa.Connection) -> None:
+        immediate = conn.get_execution_options().get(_WRITE, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def sqlite_is_fresh(url: str) -> bool:
+    """True when the SQLite file named by ``url`` does not exist yet or is empty."""
+    database = urls.sqlalchemy_url(url).database or ""
+    path = Path(database)
+    return not path.exists() or path.stat().st_size == 0
+
+
+def _stored(row: sa.Row[Any]) -> StoredEvent:
+    return StoredEvent(
+        hub_id=row.hub_id,
+        stream=row.stream,
+        version=row.version,
+        position=row.position,
+        event_id=row.event_id,
+        type=row.type,
+        schema_version=row.schema_version,
+        data=bytes(row.data),
+        recorded_at=row.recorded_at,
+        correlation_id=row.correlation_id,
+        causation_id=row.causation_id,
+    )
+
+
+def _reason(exc: sa.exc.SQLAlchemyError) -> str:
+    orig = getattr(exc, "orig", None) or exc
+    return str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__

@@ -1,0 +1,122 @@
+"""What the log stores around each event, and what append and read return."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import msgspec
+
+from .events import Event
+
+
+class ExpectedVersion(enum.Enum):
+    """Symbolic expected versions for :meth:`EventStore.append`."""
+
+    ANY = "any"
+    """Append whatever the stream's version."""
+    NO_STREAM = "no_stream"
+    """Append only if the stream has no events yet (version 0)."""
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+ANY = ExpectedVersion.ANY
+NO_STREAM = ExpectedVersion.NO_STREAM
+
+
+class AppendResult(msgspec.Struct, frozen=True):
+    """The stream's version after the batch and the hub-log positions it took.
+
+    A batch always occupies consecutive positions.
+    """
+
+    version: int
+    first_position: int
+    last_position: int
+
+    @property
+    def positions(self) -> range:
+        return range(self.first_position, self.last_position + 1)
+
+
+class NewEvent(msgspec.Struct, frozen=True):
+    """An encoded event on its way into a backend."""
+
+    event_id: UUID
+    type: str
+    schema_version: int
+    data: bytes
+    correlation_id: str | None = None
+    causation_id: str | None = None
+
+
+class StoredEvent(msgspec.Struct, frozen=True):
+    """An encoded event as a backend hands it back, before decoding."""
+
+    hub_id: str
+    stream: str
+    version: int
+    position: int
+    event_id: UUID
+    type: str
+    schema_version: int
+    data: bytes
+    recorded_at: datetime
+    correlation_id: str | None = None
+    causation_id: str | None = None
+
+
+class UnknownEvent(msgspec.Struct, frozen=True):
+    """A stored event whose type this reader does not know.
+
+    Surfaced, never dropped: export writes it back out unchanged.
+    """
+
+    type: str
+    schema_version: int
+    payload: bytes
+
+    def data(self) -> Any:
+        """The payload decoded without a schema (maps, lists, scalars)."""
+        return msgspec.msgpack.decode(self.payload)
+
+
+class CorruptEvent(msgspec.Struct, frozen=True):
+    """A stored event of a known type whose payload would not decode.
+
+    Readers carry on past it; projection runners quarantine it.
+    """
+
+    type: str
+    schema_version: int
+    payload: bytes
+    error: str
+
+
+class RecordedEvent(msgspec.Struct, frozen=True):
+    """One event in the log, with everything the log knows about it.
+
+    ``schema_version`` is the version the payload was stored with; ``event``
+    has been upcast to the current type.  ``recorded_at`` is the backend's
+    clock at append (timezone-aware UTC).
+    """
+
+    hub_id: str
+    stream: str
+    version: int
+    position: int
+    event_id: UUID
+    type: str
+    schema_version: int
+    recorded_at: datetime
+    event: Event | UnknownEvent | CorruptEvent
+    correlation_id: str | None = None
+    causation_id: str | None = None
+
+    @property
+    def is_readable(self) -> bool:
+        return isinstance(self.event, Event)

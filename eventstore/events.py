@@ -1,0 +1,250 @@
+"""The event catalogue: every fact a hub can append, as frozen msgspec Structs.
+
+One base class, one tagged union (:data:`HubEvent`), tag = class name = the
+stored ``type``.  The entity an event is about is named by its stream
+(``instance/<id>``, ``metrics/<id>``, ``lock/<resource>``), not repeated in the
+payload, so the two can never disagree.
+
+Each event class declares
+
+* ``category`` — the stream kind it may be appended to (checked by append);
+* ``schema_version`` — bumped when a stored payload needs an upcaster to
+  become the current Struct (see :mod:`eventstore.codec`).
+
+Schema-evolution rules, after msgspec's: new fields get defaults, a field's
+type never changes, a removed field is handled by an upcaster.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, ClassVar, Literal
+from uuid import UUID, uuid4
+
+import msgspec
+
+from .values import InstanceConfig, Metrics, ResourceStatus, ResourceType
+
+
+class Event(msgspec.Struct, frozen=True, kw_only=True, tag_field="type", tag=True):
+    """Base of every event.  ``event_id`` is made when the object is created,
+    so appending the same objects again is recognisable as a retry."""
+
+    category: ClassVar[str | None] = None
+    schema_version: ClassVar[int] = 1
+
+    event_id: UUID = msgspec.field(default_factory=uuid4)
+
+
+# --- stream "hub" -------------------------------------------------------------
+
+
+class HubStarted(Event, frozen=True, kw_only=True):
+    category = "hub"
+
+    resource_type: ResourceType
+    node_id: str = ""
+    health_check_interval: float = 30.0
+    max_health_failures: int = 3
+    metrics_interval: float = 30.0
+    auto_recovery: bool = True
+    settings: dict[str, Any] = {}
+
+
+class HubStopped(Event, frozen=True, kw_only=True):
+    category = "hub"
+
+    node_id: str = ""
+    reason: str = ""
+
+
+class ScalingAdvised(Event, frozen=True, kw_only=True):
+    category = "hub"
+
+    action: Literal["scale_up", "scale_down", "hold"]
+    current_instances: int
+    suggested_instances: int
+    average_load: float = 0.0
+    reason: str = ""
+
+
+# --- stream "instance/<id>" ---------------------------------------------------
+
+
+class InstanceRegistered(Event, frozen=True, kw_only=True):
+    """Every field of Gleitzeit's ``ResourceInstance`` (the id is the stream)."""
+
+    category = "instance"
+
+    name: str
+    resource_type: ResourceType
+    endpoint: str
+    status: ResourceStatus = ResourceStatus.UNKNOWN
+    metadata: dict[str, Any] = {}
+    tags: frozenset[str] = frozenset()
+    capabilities: frozenset[str] = frozenset()
+    metrics: Metrics = Metrics()
+    health_checks_failed: int = 0
+    last_health_check: datetime | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    config: InstanceConfig | None = None
+
+
+class InstanceUpdated(Event, frozen=True, kw_only=True):
+    """Descriptive fields that changed; a field left UNSET did not change.
+
+    Status, health and metrics never change through this event: they move
+    only by health and metrics events, so the projection can check them.
+    """
+
+    category = "instance"
+
+    name: str | msgspec.UnsetType = msgspec.UNSET
+    endpoint: str | msgspec.UnsetType = msgspec.UNSET
+    metadata: dict[str, Any] | msgspec.UnsetType = msgspec.UNSET
+    tags: frozenset[str] | msgspec.UnsetType = msgspec.UNSET
+    capabilities: frozenset[str] | msgspec.UnsetType = msgspec.UNSET
+    config: InstanceConfig | None | msgspec.UnsetType = msgspec.UNSET
+
+
+class HealthChecked(Event, frozen=True, kw_only=True):
+    category = "instance"
+
+    ok: bool
+    checked_at: datetime
+    latency_ms: float | None = None
+    error: str | None = None
+    consecutive_failures: int = 0
+
+
+class HealthChanged(Event, frozen=True, kw_only=True):
+    category = "instance"
+
+    from_status: ResourceStatus
+    to_status: ResourceStatus
+    reason: str = ""
+    consecutive_failures: int = 0
+
+
+class InstanceRecovered(Event, frozen=True, kw_only=True):
+    category = "instance"
+
+    method: str = "restart"
+    attempt: int = 1
+    config: InstanceConfig | None | msgspec.UnsetType = msgspec.UNSET
+
+
+class RecoveryFailed(Event, frozen=True, kw_only=True):
+    category = "instance"
+
+    error: str = ""
+    attempt: int = 1
+
+
+class InstanceDeregistered(Event, frozen=True, kw_only=True):
+    category = "instance"
+
+    reason: str = ""
+
+
+# --- stream "metrics/<id>" ----------------------------------------------------
+
+
+class MetricsSampled(Event, frozen=True, kw_only=True):
+    """One whole ``ResourceMetrics`` sample; Gleitzeit replaces metrics whole."""
+
+    category = "metrics"
+
+    metrics: Metrics
+    sampled_at: datetime
+
+
+class RollupBucket(msgspec.Struct, frozen=True, kw_only=True):
+    """Aggregates of the raw samples in one bucket [start, start + resolution)."""
+
+    start: datetime
+    count: int
+    # metric name -> (min, max, mean) over the bucket's samples
+    stats: dict[str, tuple[float, float, float]]
+    p95_response_time_ms: float
+    request_delta: int = 0
+    error_delta: int = 0
+
+
+class MetricsRolledUp(Event, frozen=True, kw_only=True):
+    """Aggregates of raw samples, appended before retention may remove them.
+
+    ``through_version`` is the last ``metrics/<id>`` stream version covered,
+    so a rebuild after the raw samples are gone yields the same rollups.
+    """
+
+    category = "metrics"
+
+    resolution_s: int
+    through_version: int
+    buckets: tuple[RollupBucket, ...]
+
+
+# --- stream "lock/<resource_id>" ----------------------------------------------
+
+
+class LockGranted(Event, frozen=True, kw_only=True):
+    """A lease granted; ``token`` is the lock stream's version at the grant."""
+
+    category = "lock"
+
+    owner: str
+    token: int
+    ttl_s: float
+    expires_at: datetime
+    capacity: int = 1
+
+
+class LockRenewed(Event, frozen=True, kw_only=True):
+    category = "lock"
+
+    owner: str
+    token: int
+    ttl_s: float
+    expires_at: datetime
+
+
+class LockReleased(Event, frozen=True, kw_only=True):
+    category = "lock"
+
+    owner: str
+    token: int
+
+
+class LockExpired(Event, frozen=True, kw_only=True):
+    category = "lock"
+
+    owner: str
+    token: int
+
+
+HubEvent = (
+    HubStarted
+    | HubStopped
+    | ScalingAdvised
+    | InstanceRegistered
+    | InstanceUpdated
+    | HealthChecked
+    | HealthChanged
+    | InstanceRecovered
+    | RecoveryFailed
+    | InstanceDeregistered
+    | MetricsSampled
+    | MetricsRolledUp
+    | LockGranted
+    | LockRenewed
+    | LockReleased
+    | LockExpired
+)
+
+CATALOGUE: tuple[type[Event], ...] = HubEvent.__args__  # type: ignore[attr-defined]
+
+LIFECYCLE_EVENTS: frozenset[type[Event]] = frozenset(
+    cls for cls in CATALOGUE if cls.category in ("hub", "instance", "lock")
+)

@@ -1,0 +1,387 @@
+"""The store contract: what every backend promises, checked once, here.
+
+:class:`EventStore` holds everything that is the same on every backend —
+argument checks, encoding and decoding, paging, the subscribe loop, the
+retry rule for idempotent appends — and leaves a handful of small primitives
+(``_append``, ``_read_stream_page``, ``_read_log_page``, …) to each backend
+module in ``adapters/``.  A backend never sees an unchecked argument or an
+undecoded event, and never decides what an idempotent retry returns.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import AsyncIterator, Sequence
+from contextlib import aclosing
+from datetime import datetime
+from types import TracebackType
+from typing import Self
+from uuid import UUID
+
+import anyio
+
+from . import streams
+from .codec import DEFAULT_CODEC, Codec
+from .envelope import ANY, NO_STREAM, AppendResult, ExpectedVersion, NewEvent, RecordedEvent, StoredEvent
+from .errors import DuplicateEventError, InvalidEventError, StoreClosed, WrongExpectedVersion
+from .events import Event
+
+Expected = int | ExpectedVersion
+
+DEFAULT_MAX_EVENT_BYTES = 1024 * 1024
+DEFAULT_PAGE_SIZE = 500
+
+
+class EventStore(abc.ABC):
+    """An append-only, per-hub log of events.
+
+    Use as ``async with store:`` or call :meth:`close` when done.
+    """
+
+    page_size: int = DEFAULT_PAGE_SIZE
+
+    def __init__(
+        self, *, codec: Codec | None = None, max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES
+    ) -> None:
+        self.codec = codec or DEFAULT_CODEC
+        self.max_event_bytes = max_event_bytes
+        self._closed = False
+        self._wakeups = Wakeups()
+
+    # --- the public contract ------------------------------------------------
+
+    async def append(
+        self,
+        hub_id: str,
+        stream: str,
+        events: Sequence[Event],
+        *,
+        expected_version: Expected = ANY,
+        correlation_id: str | UUID | None = None,
+        causation_id: str | UUID | None = None,
+    ) -> AppendResult:
+        """Append a batch to one stream of one hub, atomically.
+
+        ``expected_version`` is :data:`ANY`, :data:`NO_STREAM` or the exact
+        version the stream must have now.  Appending a batch whose event ids
+        are all already written returns the original result and writes
+        nothing (a retry after a timeout is safe).
+
+        Raises:
+            WrongExpectedVersion: the stream is not at ``expected_version``.
+            DuplicateEventError: some, not all, of the ids are already written,
+                or the batch repeats an id.
+            InvalidEventError: bad hub id, stream, event or empty batch.
+            BackendUnavailable: the backend did not answer; retry the same batch.
+            StoreClosed: after :meth:`close`.
+        """
+        self._check_open()
+        streams.check_name("hub_id", hub_id)
+        streams.check_stream(stream)
+        _check_expected(expected_version)
+        batch = self._encode_batch(stream, events, correlation_id, causation_id)
+        result = await self._append(hub_id, stream, batch, expected_version)
+        self._appended(hub_id)
+        return result
+
+    async def read_stream(
+        self,
+        hub_id: str,
+        stream: str,
+        *,
+        after_version: int = 0,
+        before_version: int | None = None,
+        backwards: bool = False,
+        limit: int | None = None,
+    ) -> AsyncIterator[RecordedEvent]:
+        """Events of one stream with ``after_version < version < before_version``.
+
+        Oldest first, or newest first with ``backwards=True`` (so
+        ``backwards=True, limit=1`` is the stream's last event).
+        """
+        self._check_open()
+        streams.check_name("hub_id", hub_id)
+        streams.check_stream(stream)
+        _check_position("after_version", after_version)
+        if before_version is not None:
+            _check_position("before_version", before_version)
+        _check_limit(limit)
+        remaining = limit
+        low, high = after_version, before_version
+        while remaining is None or remaining > 0:
+            size = self.page_size if remaining is None else min(self.page_size, remaining)
+            page = await self._read_stream_page(
+                hub_id, stream, after_version=low, before_version=high, backwards=backwards, limit=size
+            )
+            for stored in page:
+                yield self.codec.decode(stored)
+            if len(page) < size:
+                return
+            if remaining is not None:
+                remaining -= len(page)
+            if backwards:
+                high = page[-1].version
+            else:
+                low = page[-1].version
+
+    async def read_log(
+        self, hub_id: str, *, after: int = 0, limit: int | None = None
+    ) -> AsyncIterator[RecordedEvent]:
+        """A hub's whole log from position ``after`` (exclusive), in order."""
+        self._check_open()
+        streams.check_name("hub_id", hub_id)
+        _check_position("after", after)
+        _check_limit(limit)
+        remaining = limit
+        position = after
+        while remaining is None or remaining > 0:
+            size = self.page_size if remaining is None else min(self.page_size, remaining)
+            page = await self._read_log_page(hub_id, after=position, limit=size)
+            for stored in page:
+                yield self.codec.decode(stored)
+            if len(page) < size:
+                return
+            position = page[-1].position
+            if remaining is not None:
+                remaining -= len(page)
+
+    async def subscribe(self, hub_id: str, *, after: int = 0) -> AsyncIterator[RecordedEvent]:
+        """Catch up from position ``after``, then follow new events live.
+
+        Every event is yielded once, in position order.  Ends when the
+        consumer stops iterating, its task is cancelled, or the store closes.
+        """
+        self._check_open()
+        streams.check_name("hub_id", hub_id)
+        _check_position("after", after)
+        position = after
+        while not self._closed:
+            woken = self._wakeups.arm(hub_id)
+            page = await self._read_log_page(hub_id, after=position, limit=self.page_size)
+            for stored in page:
+                yield self.codec.decode(stored)
+                position = stored.position
+            if len(page) < self.page_size and not self._closed:
+                await self._wait_for_events(hub_id, position, woken)
+
+    async def last_event(self, hub_id: str, stream: str) -> RecordedEvent | None:
+        """The newest event of a stream, or None for a stream with no events."""
+        async with aclosing(self.read_stream(hub_id, stream, backwards=True, limit=1)) as events:
+            async for event in events:
+                return event
+        return None
+
+    async def stream_version(self, hub_id: str, stream: str) -> int:
+        """The stream's version: the number of events ever appended to it."""
+        self._check_open()
+        streams.check_name("hub_id", hub_id)
+        streams.check_stream(stream)
+        return await self._stream_version(hub_id, stream)
+
+    async def head(self, hub_id: str) -> int:
+        """The hub's last position (0 for a hub with no events)."""
+        self._check_open()
+        streams.check_name("hub_id", hub_id)
+        return await self._head(hub_id)
+
+    async def hubs(self) -> list[str]:
+        """Every hub with at least one event, sorted."""
+        self._check_open()
+        return sorted(await self._hubs())
+
+    @abc.abstractmethod
+    async def now(self) -> datetime:
+        """The backend's clock (timezone-aware UTC): the one that stamps
+        ``recorded_at`` and judges lease expiry."""
+
+    async def open(self) -> None:
+        """Connect and check the backend (``open_store`` calls it).
+
+        Raises: BackendUnavailable, SchemaVersionError.
+        """
+        self._check_open()
+
+    async def close(self) -> None:
+        """Release connections; running subscriptions end.  Idempotent."""
+        self._closed = True
+        self._wakeups.wake_all()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
+
+    # --- for backends -------------------------------------------------------
+
+    @abc.abstractmethod
+    async def _append(
+        self, hub_id: str, stream: str, batch: Sequence[NewEvent], expected: Expected
+    ) -> AppendResult:
+        """Write ``batch`` atomically; use :func:`resolve_retry` and
+        :func:`check_expected_version` so every backend answers alike."""
+
+    @abc.abstractmethod
+    async def _read_stream_page(
+        self,
+        hub_id: str,
+        stream: str,
+        *,
+        after_version: int,
+        before_version: int | None,
+        backwards: bool,
+        limit: int,
+    ) -> Sequence[StoredEvent]: ...
+
+    @abc.abstractmethod
+    async def _read_log_page(self, hub_id: str, *, after: int, limit: int) -> Sequence[StoredEvent]: ...
+
+    @abc.abstractmethod
+    async def _stream_version(self, hub_id: str, stream: str) -> int: ...
+
+    @abc.abstractmethod
+    async def _head(self, hub_id: str) -> int: ...
+
+    @abc.abstractmethod
+    async def _hubs(self) -> list[str]: ...
+
+    @abc.abstractmethod
+    async def _wait_for_events(self, hub_id: str, after: int, woken: anyio.Event) -> None:
+        """Return when events after ``after`` may exist: at the latest when
+        ``woken`` is set (an append in this process, or close), earlier if
+        the backend learns of appends by other processes.  Spurious returns
+        are fine; missing one is not."""
+
+    def _appended(self, hub_id: str) -> None:
+        self._wakeups.wake(hub_id)
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StoreClosed(f"{type(self).__name__} is closed")
+
+    # --- helpers ------------------------------------------------------------
+
+    def _encode_batch(
+        self,
+        stream: str,
+        events: Sequence[Event],
+        correlation_id: str | UUID | None,
+        causation_id: str | UUID | None,
+    ) -> list[NewEvent]:
+        if isinstance(events, Event) or not isinstance(events, Sequence):
+            raise InvalidEventError(f"events must be a sequence of events, got {type(events).__name__}")
+        if not events:
+            raise InvalidEventError(f"empty batch for stream {stream!r}: nothing to append")
+        correlation = None if correlation_id is None else str(correlation_id)
+        causation = None if causation_id is None else str(causation_id)
+        category = streams.category_of(stream)
+        batch = []
+        for event in events:
+            encoded = self.codec.encode(event, correlation_id=correlation, causation_id=causation)
+            if event.category is not None and event.category != category:
+                raise InvalidEventError(
+                    f"{encoded.type} belongs on a {event.category!r} stream, not on {stream!r}"
+                )
+            if len(encoded.data) > self.max_event_bytes:
+                raise InvalidEventError(
+                    f"{encoded.type} {encoded.event_id} is {len(encoded.data)} bytes encoded; "
+                    f"the limit is {self.max_event_bytes} (max_event_bytes)"
+                )
+            batch.append(encoded)
+        ids = [e.event_id for e in batch]
+        if len(set(ids)) != len(ids):
+            raise DuplicateEventError(f"the batch for stream {stream!r} repeats an event id")
+        return batch
+
+
+def resolve_retry(
+    hub_id: str,
+    stream: str,
+    batch: Sequence[NewEvent],
+    written: Sequence[tuple[UUID, str, int, int]],
+) -> AppendResult | None:
+    """Decide what an append whose ids are partly or wholly written returns.
+
+    ``written`` holds (event_id, stream, version, position) of those ids of
+    the batch that are already in the hub's log.  None: none are, go on.
+    An AppendResult: the whole batch is there as written before, return it.
+
+    Raises:
+        DuplicateEventError: only some are written, or they were written to
+            another stream or in another order.
+    """
+    if not written:
+        return None
+    by_id = {event_id: (s, v, p) for event_id, s, v, p in written}
+    rows = [by_id.get(e.event_id) for e in batch]
+    if any(r is None for r in rows):
+        raise DuplicateEventError(
+            f"batch for hub {hub_id!r}, stream {stream!r} mixes {len(written)} event id(s) already "
+            f"written with {rows.count(None)} new one(s); append the new ones as their own batch"
+        )
+    first = rows[0]
+    assert first is not None
+    for offset, row in enumerate(rows):
+        assert row is not None
+        if row[0] != stream or row[1] != first[1] + offset or row[2] != first[2] + offset:
+            raise DuplicateEventError(
+                f"event ids of this batch were already written to hub {hub_id!r} "
+                f"as a different batch (stream {row[0]!r}, version {row[1]}), not to {stream!r}"
+            )
+    return AppendResult(first[1] + len(rows) - 1, first[2], first[2] + len(rows) - 1)
+
+
+def check_expected_version(hub_id: str, stream: str, expected: Expected, actual: int) -> None:
+    """Raises: WrongExpectedVersion unless ``actual`` satisfies ``expected``."""
+    if expected is ANY:
+        return
+    wanted = 0 if expected is NO_STREAM else expected
+    if actual != wanted:
+        raise WrongExpectedVersion(hub_id, stream, expected, actual)
+
+
+def _check_expected(expected: object) -> None:
+    if isinstance(expected, ExpectedVersion):
+        return
+    if isinstance(expected, bool) or not isinstance(expected, int) or expected < 0:
+        raise InvalidEventError(
+            f"expected_version must be ANY, NO_STREAM or a version >= 0, got {expected!r}"
+        )
+
+
+def _check_position(name: str, value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise InvalidEventError(f"{name} must be an int >= 0, got {value!r}")
+
+
+def _check_limit(limit: object) -> None:
+    if limit is not None:
+        _check_position("limit", limit)
+
+
+class Wakeups:
+    """In-process wake-ups for subscribers, one :class:`anyio.Event` per hub.
+
+    A subscriber *arms* before it reads a page and waits on what it armed, so
+    an append that lands between the read and the wait still wakes it.
+    """
+
+    def __init__(self) -> None:
+        self._events: dict[str, anyio.Event] = {}
+
+    def arm(self, hub_id: str) -> anyio.Event:
+        event = self._events.get(hub_id)
+        if event is None:
+            event = self._events[hub_id] = anyio.Event()
+        return event
+
+    def wake(self, hub_id: str) -> None:
+        event = self._events.pop(hub_id, None)
+        if event is not None:
+            event.set()
+
+    def wake_all(self) -> None:
+        for hub_id in list(self._events):
+            self.wake(hub_id)

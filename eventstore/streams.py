@@ -1,0 +1,88 @@
+"""Names inside the log: hub ids and streams, and the checks they must pass.
+
+A stream names one entity of a hub: ``hub``, ``instance/<id>``,
+``metrics/<id>`` or ``lock/<resource_id>``.  The checks are the same on every
+backend, so a name that one backend accepts no other refuses (Redis keys use
+``{hub_id}`` as the cluster hash tag, hence no braces anywhere).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+from .errors import InvalidEventError
+
+MAX_NAME_LENGTH = 200
+
+HUB = "hub"
+CATEGORIES = ("hub", "instance", "metrics", "lock")
+
+
+def instance(instance_id: str) -> str:
+    return f"instance/{instance_id}"
+
+
+def metrics(instance_id: str) -> str:
+    return f"metrics/{instance_id}"
+
+
+def lock(resource_id: str) -> str:
+    return f"lock/{resource_id}"
+
+
+def category_of(stream: str) -> str:
+    """``"instance/a"`` -> ``"instance"``; ``"hub"`` -> ``"hub"``."""
+    return stream.split("/", 1)[0]
+
+
+def entity_of(stream: str) -> str | None:
+    """``"instance/a"`` -> ``"a"``; ``"hub"`` -> ``None``."""
+    _, sep, rest = stream.partition("/")
+    return rest if sep else None
+
+
+def _bad_characters(name: str) -> list[str]:
+    return sorted(
+        {ch for ch in name if ch in "{}" or unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp")}
+    )
+
+
+def check_name(what: str, name: object) -> str:
+    """Return ``name`` if it is usable as a hub id or stream name, else raise.
+
+    Raises:
+        InvalidEventError: not a string, empty, too long, or containing braces
+            or control characters.
+    """
+    if not isinstance(name, str):
+        raise InvalidEventError(f"{what} must be a str, got {type(name).__name__}: {name!r}")
+    if not name or name.strip() != name:
+        raise InvalidEventError(f"{what} must be non-empty without surrounding spaces: {name!r}")
+    if len(name) > MAX_NAME_LENGTH:
+        raise InvalidEventError(f"{what} is longer than {MAX_NAME_LENGTH} characters: {name[:40]!r}…")
+    bad = _bad_characters(name)
+    if bad:
+        raise InvalidEventError(f"{what} {name!r} contains characters the log refuses: {bad!r}")
+    return name
+
+
+def check_stream(stream: object) -> str:
+    """Check a stream name: ``hub`` or ``<category>/<non-empty id>``.
+
+    Raises:
+        InvalidEventError: see :func:`check_name`; also an unknown category or
+            an empty entity id.
+    """
+    name = check_name("stream", stream)
+    category, sep, entity = name.partition("/")
+    if category not in CATEGORIES:
+        raise InvalidEventError(
+            f"stream {name!r} has unknown category {category!r}; expected one of {CATEGORIES}"
+        )
+    if (category == HUB) == bool(sep):
+        raise InvalidEventError(
+            f"stream {name!r} is malformed: 'hub' stands alone, the others are '<category>/<id>'"
+        )
+    if sep and not entity:
+        raise InvalidEventError(f"stream {name!r} has an empty entity id")
+    return name

@@ -1,0 +1,1 @@
+"""Pure folds from hublog events to read models (imports ``eventstore`` only)."""
