@@ -73,8 +73,8 @@ class Codec:
         self._decoders = {tag: msgspec.msgpack.Decoder(cls) for tag, cls in self.types.items()}
 
     def type_name(self, event: Event) -> str:
-        tag = type(event).__struct_config__.tag
-        if not isinstance(event, Event) or self.types.get(tag) is not type(event):  # type: ignore[arg-type]
+        tag = type(event).__struct_config__.tag if isinstance(event, Event) else None
+        if tag is None or self.types.get(tag) is not type(event):  # type: ignore[arg-type]
             raise InvalidEventError(
                 f"{type(event).__name__} is not an event type of this codec "
                 f"(known: {', '.join(sorted(self.types))})"
