@@ -56,7 +56,8 @@ class MemoryEventStore(EventStore):
             return retried
         version = hub.versions.get(stream, 0)
         check_expected_version(hub_id, stream, expected, version)
-        recorded_at = datetime.now(UTC)
+        # never earlier than the hub's last event, so time lookups can bisect
+        recorded_at = max(datetime.now(UTC), hub.log[-1].recorded_at) if hub.log else datetime.now(UTC)
         stored = [
             StoredEvent(
                 hub_id=hub_id,
@@ -114,6 +115,29 @@ class MemoryEventStore(EventStore):
         hub = self._hubs_by_id.get(hub_id)
         return hub.versions.get(stream, 0) if hub else 0
 
+    async def _position_at(self, hub_id: str, when: datetime) -> int:
+        hub = self._hubs_by_id.get(hub_id)
+        if hub is None:
+            return 0
+        index = bisect.bisect_right(hub.log, when, key=_recorded_at)
+        return hub.log[index - 1].position if index else 0
+
+    async def _delete_events(self, hub_id: str, stream: str, through_version: int, type_name: str) -> int:
+        hub = self._hubs_by_id.get(hub_id)
+        if hub is None:
+            return 0
+        doomed = {
+            e.event_id
+            for e in hub.streams.get(stream, [])
+            if e.version <= through_version and e.type == type_name
+        }
+        if doomed:
+            hub.log = [e for e in hub.log if e.event_id not in doomed]
+            hub.streams[stream] = [e for e in hub.streams[stream] if e.event_id not in doomed]
+            for event_id in doomed:
+                del hub.by_id[event_id]
+        return len(doomed)
+
     async def _head(self, hub_id: str) -> int:
         hub = self._hubs_by_id.get(hub_id)
         return hub.head if hub else 0
@@ -132,3 +156,7 @@ def _version(event: StoredEvent) -> int:
 
 def _position(event: StoredEvent) -> int:
     return event.position
+
+
+def _recorded_at(event: StoredEvent) -> datetime:
+    return event.recorded_at

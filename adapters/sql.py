@@ -241,6 +241,25 @@ class SQLEventStore(EventStore):
         query = sa.select(streams.c.version).where(streams.c.hub_id == hub_id, streams.c.stream == stream)
         return await self._run(self._scalar, query) or 0
 
+    async def _position_at(self, hub_id: str, when: datetime) -> int:
+        query = sa.select(sa.func.max(events.c.position)).where(
+            events.c.hub_id == hub_id, events.c.recorded_at <= when
+        )
+        return await self._run(self._scalar, query) or 0
+
+    async def _delete_events(self, hub_id: str, stream: str, through_version: int, type_name: str) -> int:
+        query = events.delete().where(
+            events.c.hub_id == hub_id,
+            events.c.stream == stream,
+            events.c.version <= through_version,
+            events.c.type == type_name,
+        )
+        return await self._run(self._write, query)
+
+    def _write(self, statement: sa.Executable) -> int:
+        with self.engine.connect().execution_options(**{_WRITE: True}) as conn, conn.begin():
+            return conn.execute(statement).rowcount
+
     async def _head(self, hub_id: str) -> int:
         return await self._run(self._scalar, sa.select(hubs.c.head).where(hubs.c.hub_id == hub_id)) or 0
 

@@ -30,6 +30,7 @@ Expected = int | ExpectedVersion
 
 DEFAULT_MAX_EVENT_BYTES = 1024 * 1024
 DEFAULT_PAGE_SIZE = 500
+SAMPLE_TYPE = "MetricsSampled"  # the one event type retention may remove
 
 
 class EventStore(abc.ABC):
@@ -171,6 +172,37 @@ class EventStore(abc.ABC):
                 return event
         return None
 
+    async def position_at(self, hub_id: str, when: datetime) -> int:
+        """The last position recorded at or before ``when`` (0 if none).
+
+        Raises: InvalidEventError for a naive datetime.
+        """
+        self._check_open()
+        streams.check_name("hub_id", hub_id)
+        if not isinstance(when, datetime) or when.tzinfo is None:
+            raise InvalidEventError(f"when must be a timezone-aware datetime, got {when!r}")
+        return await self._position_at(hub_id, when)
+
+    async def delete_metric_samples(self, hub_id: str, stream: str, *, through_version: int) -> int:
+        """Remove the raw ``MetricsSampled`` events of a ``metrics/<id>`` stream
+        with version <= ``through_version``; return how many were removed.
+
+        The only deletion the log allows: lifecycle and lock events, and
+        rollups, stay forever.  Stream versions and the hub's head never go
+        down, so positions are never reused.  Call it only once a
+        ``MetricsRolledUp`` covering these versions is in the stream (the
+        retention job in ``projections`` does).
+
+        Raises: InvalidEventError for a stream that is not ``metrics/<id>``.
+        """
+        self._check_open()
+        streams.check_name("hub_id", hub_id)
+        streams.check_stream(stream)
+        if streams.category_of(stream) != "metrics":
+            raise InvalidEventError(f"only metric samples may be deleted, not events of {stream!r}")
+        _check_position("through_version", through_version)
+        return await self._delete_events(hub_id, stream, through_version, SAMPLE_TYPE)
+
     async def stream_version(self, hub_id: str, stream: str) -> int:
         """The stream's version: the number of events ever appended to it."""
         self._check_open()
@@ -240,6 +272,13 @@ class EventStore(abc.ABC):
 
     @abc.abstractmethod
     async def _stream_version(self, hub_id: str, stream: str) -> int: ...
+
+    @abc.abstractmethod
+    async def _position_at(self, hub_id: str, when: datetime) -> int: ...
+
+    @abc.abstractmethod
+    async def _delete_events(self, hub_id: str, stream: str, through_version: int, type_name: str) -> int:
+        """Delete events of ``type_name`` in ``stream`` with version <= through_version."""
 
     @abc.abstractmethod
     async def _head(self, hub_id: str) -> int: ...

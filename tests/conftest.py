@@ -41,6 +41,8 @@ def make_url(tmp_path: Path) -> Iterator:
                 return f"sqlite:///{tmp_path / 'hublog.db'}"
             if kind == "postgresql":
                 return stack.enter_context(services.postgres_schema())
+            if kind == "redis":
+                return stack.enter_context(services.redis_prefix())
             raise ValueError(kind)
 
         yield make

@@ -85,3 +85,20 @@ def postgres_schema() -> Iterator[str]:
         engine.dispose()
         with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
             conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+@contextmanager
+def redis_prefix() -> Iterator[str]:
+    """A store URL on the shared Redis under a key prefix of its own; the
+    keys under it are deleted afterwards (never FLUSHALL a shared server)."""
+    import redis
+
+    need("redis", redis_problem())
+    prefix = f"hublog-test-{uuid.uuid4().hex[:12]}"
+    try:
+        yield f"{REDIS_URL}?key_prefix={prefix}"
+    finally:
+        client = redis.Redis.from_url(REDIS_URL)
+        for key in client.scan_iter(match=f"{prefix}*", count=1000):
+            client.delete(key)
+        client.close()
