@@ -84,13 +84,21 @@ class Codec:
     def encode(
         self, event: Event, *, correlation_id: str | None = None, causation_id: str | None = None
     ) -> NewEvent:
-        """Raises: InvalidEventError for an object that is not a known event."""
+        """Raises: InvalidEventError for an object that is not a known event,
+        or whose fields do not match their declared types."""
         type_name = self.type_name(event)
+        data = self._encoder.encode(event)
+        try:
+            # Structs do not check their fields when built; decoding here does,
+            # so a payload that could not be read back never enters the log.
+            self._decoders[type_name].decode(data)
+        except msgspec.ValidationError as exc:
+            raise InvalidEventError(f"{type_name} {event.event_id} is not valid: {exc}") from exc
         return NewEvent(
             event_id=event.event_id,
             type=type_name,
             schema_version=type(event).schema_version,
-            data=self._encoder.encode(event),
+            data=data,
             correlation_id=correlation_id,
             causation_id=causation_id,
         )

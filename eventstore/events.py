@@ -23,7 +23,7 @@ from uuid import UUID, uuid4
 
 import msgspec
 
-from .values import InstanceConfig, Metrics, ResourceStatus, ResourceType
+from .values import InstanceConfig, Metrics, ResourceStatus, ResourceType, UTCDateTime
 
 
 class Event(msgspec.Struct, frozen=True, kw_only=True, tag_field="type", tag=True):
@@ -85,9 +85,9 @@ class InstanceRegistered(Event, frozen=True, kw_only=True):
     capabilities: frozenset[str] = frozenset()
     metrics: Metrics = Metrics()
     health_checks_failed: int = 0
-    last_health_check: datetime | None = None
-    created_at: datetime | None = None
-    updated_at: datetime | None = None
+    last_health_check: UTCDateTime | None = None
+    created_at: UTCDateTime | None = None
+    updated_at: UTCDateTime | None = None
     config: InstanceConfig | None = None
 
 
@@ -112,7 +112,7 @@ class HealthChecked(Event, frozen=True, kw_only=True):
     category = "instance"
 
     ok: bool
-    checked_at: datetime
+    checked_at: UTCDateTime
     latency_ms: float | None = None
     error: str | None = None
     consecutive_failures: int = 0
@@ -197,7 +197,7 @@ class LockGranted(Event, frozen=True, kw_only=True):
     owner: str
     token: int
     ttl_s: float
-    expires_at: datetime
+    expires_at: UTCDateTime
     capacity: int = 1
 
 
@@ -207,7 +207,7 @@ class LockRenewed(Event, frozen=True, kw_only=True):
     owner: str
     token: int
     ttl_s: float
-    expires_at: datetime
+    expires_at: UTCDateTime
 
 
 class LockReleased(Event, frozen=True, kw_only=True):

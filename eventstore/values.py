@@ -11,9 +11,13 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
+
+UTCDateTime = Annotated[datetime, msgspec.Meta(tz=True)]
+"""Every time in an event is timezone-aware; a naive one is refused at append
+(Gleitzeit's naive ``utcnow()`` values must be given a zone first)."""
 
 
 class ResourceStatus(enum.Enum):
@@ -60,7 +64,7 @@ class Metrics(msgspec.Struct, frozen=True, kw_only=True):
     active_connections: int = 0
     queued_requests: int = 0
     custom_metrics: dict[str, Any] = {}
-    last_updated: datetime | None = None
+    last_updated: UTCDateTime | None = None
 
     @property
     def error_rate(self) -> float:
