@@ -5,15 +5,14 @@ each call run in an anyio worker thread.  That keeps the backend independent
 of the event loop (it runs under asyncio and trio alike), which SQLAlchemy's
 asyncio extension would not.
 
-Gap-free, commit-ordered positions: every append first takes the row lock of
-its hub in ``hublog_hubs`` (an upsert that leaves the row as it is), reads the
-head, writes, bumps the head and commits.  A second writer to the same hub
-waits for that lock, so it assigns its positions only after the first has
-committed (PostgreSQL makes a commit visible before releasing its locks); a
-rollback releases the lock with the head unchanged, leaving no gap.  On
-SQLite ``BEGIN IMMEDIATE`` takes the database's write lock up front, with the
-same effect.  The cost: appends to one hub are serial, one transaction at a
-time; appends to different hubs run in parallel on PostgreSQL.
+Gap-free, commit-ordered positions: every append first advances its hub's
+head in ``hublog_hubs``, which takes the hub's row lock until commit; see
+:mod:`adapters.sql_append`.  A second writer to the same hub waits for that
+lock, so it assigns positions only after the first has committed, and a
+rollback leaves no gap.  On SQLite ``BEGIN IMMEDIATE`` takes the database's
+write lock up front, with the same effect.  The cost: appends to one hub are
+serial, one transaction at a time; different hubs proceed in parallel on
+PostgreSQL.
 """
 
 from __future__ import annotations
@@ -25,14 +24,13 @@ from typing import Any, TypeVar
 
 import anyio
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from eventstore.codec import Codec
 from eventstore.envelope import AppendResult, NewEvent, StoredEvent
 from eventstore.errors import BackendUnavailable, StoreConfigurationError
-from eventstore.store import EventStore, Expected, check_expected_version, resolve_retry
+from eventstore.store import EventStore, Expected
 
-from . import migrations, urls
+from . import migrations, sql_append, urls
 from .sql_schema import events, hubs, streams
 
 T = TypeVar("T")
@@ -146,63 +144,15 @@ class SQLEventStore(EventStore):
     def _append_sync(
         self, hub_id: str, stream: str, batch: Sequence[NewEvent], expected: Expected
     ) -> AppendResult:
-        with self.engine.connect().execution_options(**{_WRITE: True}) as conn, conn.begin():
-            head, recorded_at = self._lock_hub(conn, hub_id)
-            written = conn.execute(
-                sa.select(events.c.event_id, events.c.stream, events.c.version, events.c.position)
-                .where(events.c.hub_id == hub_id)
-                .where(events.c.event_id.in_([e.event_id for e in batch]))
-            ).all()
-            retried = resolve_retry(hub_id, stream, batch, [tuple(row) for row in written])
-            if retried is not None:
+        with self.engine.connect().execution_options(**{_WRITE: True}) as conn:
+            try:
+                return sql_append.append(conn, hub_id, stream, batch, expected)
+            except sa.exc.IntegrityError:
+                # Some event id is in the log already: a retry, or a mistake.
+                retried = sql_append.answer_retry(conn, hub_id, stream, batch)
+                if retried is None:
+                    raise
                 return retried
-            version = conn.scalar(
-                sa.select(streams.c.version).where(streams.c.hub_id == hub_id, streams.c.stream == stream)
-            ) or 0
-            check_expected_version(hub_id, stream, expected, version)
-            conn.execute(
-                events.insert(),
-                [
-                    {
-                        "hub_id": hub_id,
-                        "position": head + i,
-                        "stream": stream,
-                        "version": version + i,
-                        "event_id": e.event_id,
-                        "type": e.type,
-                        "schema_version": e.schema_version,
-                        "data": e.data,
-                        "recorded_at": recorded_at,
-                        "correlation_id": e.correlation_id,
-                        "causation_id": e.causation_id,
-                    }
-                    for i, e in enumerate(batch, start=1)
-                ],
-            )
-            new_version, new_head = version + len(batch), head + len(batch)
-            conn.execute(self._upsert(streams, ["hub_id", "stream"], hub_id=hub_id, stream=stream, version=new_version))
-            conn.execute(hubs.update().where(hubs.c.hub_id == hub_id).values(head=new_head))
-        return AppendResult(new_version, head + 1, new_head)
-
-    def _lock_hub(self, conn: sa.Connection, hub_id: str) -> tuple[int, datetime]:
-        """Take the hub's row lock; return its head and the backend's clock."""
-        insert = (postgresql.insert if self.dialect == "postgresql" else sqlite.insert)(hubs)
-        stmt = insert.values(hub_id=hub_id, head=0).on_conflict_do_update(
-            index_elements=[hubs.c.hub_id], set_={"head": hubs.c.head}
-        )
-        if self.dialect == "postgresql":
-            # clock_timestamp(), not now(): the time after the lock was granted,
-            # so recorded_at follows position order within a hub.
-            head, clock = conn.execute(stmt.returning(hubs.c.head, sa.func.clock_timestamp())).one()
-            return head, clock.astimezone(UTC)
-        head = conn.execute(stmt.returning(hubs.c.head)).scalar_one()
-        return head, datetime.now(UTC)
-
-    def _upsert(self, table: sa.Table, keys: list[str], **values: Any) -> sa.Executable:
-        insert = (postgresql.insert if self.dialect == "postgresql" else sqlite.insert)(table)
-        return insert.values(**values).on_conflict_do_update(
-            index_elements=keys, set_={k: v for k, v in values.items() if k not in keys}
-        )
 
     async def _read_stream_page(
         self,

@@ -372,12 +372,15 @@ def resolve_retry(
     return AppendResult(first[1] + len(rows) - 1, first[2], first[2] + len(rows) - 1)
 
 
+def expected_version_matches(expected: Expected, actual: int) -> bool:
+    if expected is ANY:
+        return True
+    return actual == (0 if expected is NO_STREAM else expected)
+
+
 def check_expected_version(hub_id: str, stream: str, expected: Expected, actual: int) -> None:
     """Raises: WrongExpectedVersion unless ``actual`` satisfies ``expected``."""
-    if expected is ANY:
-        return
-    wanted = 0 if expected is NO_STREAM else expected
-    if actual != wanted:
+    if not expected_version_matches(expected, actual):
         raise WrongExpectedVersion(hub_id, stream, expected, actual)
 
 

@@ -113,13 +113,14 @@ async def test_a_fault_inside_the_append_transaction_leaves_nothing(url: str) ->
         await store.append(HUB, A, [registered()])
 
         @sa.event.listens_for(engine, "before_cursor_execute")
-        def fail_at_head_update(conn, cursor, statement, *args) -> None:
-            if statement.lstrip().upper().startswith("UPDATE HUBLOG_HUBS"):
-                raise RuntimeError("injected fault after the events were inserted")
+        def fail_at_event_insert(conn, cursor, statement, *args) -> None:
+            # by now the head and the stream version have been advanced
+            if statement.lstrip().upper().startswith("INSERT INTO HUBLOG_EVENTS"):
+                raise RuntimeError("injected fault after head and version were advanced")
 
         with pytest.raises(RuntimeError, match="injected fault"):
             await store.append(HUB, A, checks(3))
-        sa.event.remove(engine, "before_cursor_execute", fail_at_head_update)
+        sa.event.remove(engine, "before_cursor_execute", fail_at_event_insert)
 
         assert await store.head(HUB) == 1
         assert await store.stream_version(HUB, A) == 1
