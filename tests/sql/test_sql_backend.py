@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -142,3 +145,19 @@ async def test_an_unreachable_server_is_backend_unavailable_with_the_password_hi
 async def test_a_bad_synchronous_option_is_refused(tmp_path: Path) -> None:
     with pytest.raises(StoreConfigurationError, match="synchronous"):
         await open_store(f"sqlite:///{tmp_path / 'x.db'}?synchronous=sometimes")
+
+
+def test_alembic_upgrade_head_from_the_repo_root_takes_the_url_from_the_environment(tmp_path: Path) -> None:
+    database = tmp_path / "by-alembic.db"
+    result = subprocess.run(
+        [sys.executable, "-m", "alembic", "upgrade", "head"],
+        cwd=Path(__file__).resolve().parents[2],
+        env={**os.environ, "HUBLOG_URL": f"sqlite:///{database}"},
+        capture_output=True,
+        text=True,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert sqlite3.connect(database).execute("select version_num from alembic_version").fetchone() == (
+        migrations.head_revision(),
+    )
