@@ -19,6 +19,8 @@ BACKENDS = [
     Backend("sqlite"),
     Backend("sqlite", "trio"),
     Backend("postgresql"),
+    Backend("redis"),
+    Backend("redis", "trio"),
 ]
 
 

@@ -1,0 +1,527 @@
+"""The Redis backend: a hub's log is one Redis Stream, an append one Lua script.
+
+Driver: redis-py's synchronous client, each call run in an anyio worker
+thread (as in ``adapters/sql.py``), so the backend runs under asyncio and
+trio alike; ``redis.asyncio`` would tie it to asyncio.
+
+Keys: ``adapters/redis_keys.py``.  Scripts: ``adapters/redis_*.lua``.
+Deployments and durability: ``docs/redis.md``.
+
+Gap-free, commit-ordered positions: Redis runs a script alone from start to
+end, so the append script reads the hub's head, writes the batch at the next
+positions and bumps the head with no other command in between, and a reader
+sees all of a batch or none of it.  Positions are the Stream's entry ids
+(``<position>-0``), so reading the log from a position is one ``XRANGE`` and
+following it one ``XREAD BLOCK`` from that id.
+
+Idempotency: the script looks each event id up in the hub's ``ids`` hash
+before writing; the hash lives as long as the events, so a retry is
+recognised however late it comes, after a restart too.
+
+Errors: a lost connection, a timeout or a cluster in flux is retried
+(``retries`` times, with backoff) and then raised as BackendUnavailable, all
+in :meth:`RedisEventStore._attempt`.  Retrying is safe for every call here:
+reads change nothing, a repeated append recognises its own event ids, a
+repeated deletion deletes what is still there.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+from uuid import UUID
+
+import anyio
+import redis
+from redis import exceptions as rex
+from redis.cluster import RedisCluster
+
+from eventstore.codec import Codec
+from eventstore.envelope import ANY, NO_STREAM, AppendResult, NewEvent, StoredEvent
+from eventstore.errors import BackendUnavailable, StoreClosed, StoreConfigurationError
+from eventstore.store import EventStore, Expected, check_expected_version, resolve_retry
+
+from . import redis_keys, redis_scripts
+from .redis_connection import Client, Nodes, create_client, parse_url, to_bool, to_number
+from .redis_keys import HubKeys
+
+T = TypeVar("T")
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MICROSECOND = timedelta(microseconds=1)
+MIN_VERSION = (7, 0)  # script flags (#!lua), ZRANGE BYLEX REV
+DELETE_CHUNK = 500  # index entries one deletion script looks at: keeps each script short
+
+# Worth another try: the server may be back, the slot map fresh, the load finished.
+_TRANSIENT = (
+    rex.ConnectionError,  # includes BusyLoadingError: a restarted server reading its AOF
+    rex.TimeoutError,
+    rex.ClusterDownError,
+    rex.TryAgainError,
+    rex.AskError,  # and MovedError: the hub's slot moved
+    rex.ReadOnlyError,  # a failover made our node a replica
+    rex.ClusterError,
+    rex.RedisClusterException,  # includes SlotNotCoveredError; no node reachable
+)
+
+
+class RedisEventStore(EventStore):
+    """An event store in Redis (standalone or Cluster).
+
+    Args:
+        client_or_url: a ``redis.Redis`` or ``redis.cluster.RedisCluster``
+            (left open by :meth:`close`) or a store URL: ``redis://host:port/db``,
+            ``rediss://…``, ``redis+cluster://host:port`` (see ``docs/redis.md``).
+        key_prefix: first part of every key (default ``gleitzeit:hub``; the
+            URL's ``?key_prefix=`` when not given).
+        cluster: treat a ``redis://`` URL as a cluster (``?cluster=true``).
+        wait_for_aof: acknowledge an append only once the server has written
+            it to its AOF and fsynced it (``WAITAOF 1 0``; Redis >= 7.2 with
+            ``appendonly yes``, checked by :meth:`open`).
+        wait_for_aof_timeout: how long an append waits for that, in seconds;
+            past it the append raises BackendUnavailable (retry it).
+        block_timeout: how long one ``XREAD BLOCK`` of a subscriber waits,
+            in seconds, before it asks again.
+        retries: how often a call that met a lost connection, a timeout or a
+            changing cluster is tried again before BackendUnavailable.
+        socket_timeout: seconds to wait for a connection or a reply.
+    """
+
+    def __init__(
+        self,
+        client_or_url: Client | str,
+        *,
+        key_prefix: str | None = None,
+        codec: Codec | None = None,
+        max_event_bytes: int | None = None,
+        cluster: bool | None = None,
+        wait_for_aof: bool | None = None,
+        wait_for_aof_timeout: float | None = None,
+        block_timeout: float | None = None,
+        retries: int | None = None,
+        socket_timeout: float = 5.0,
+    ) -> None:
+        kwargs = {} if max_event_bytes is None else {"max_event_bytes": max_event_bytes}
+        super().__init__(codec=codec, **kwargs)
+        given = {
+            "key_prefix": key_prefix,
+            "cluster": cluster,
+            "wait_for_aof": wait_for_aof,
+            "wait_for_aof_timeout": wait_for_aof_timeout,
+            "block_timeout": block_timeout,
+            "retries": retries,
+        }
+        options = {k: v for k, v in given.items() if v is not None}
+        self._client: Client | None = None
+        self._url = None
+        if isinstance(client_or_url, str):
+            self._url = parse_url(client_or_url)
+            self.where = self._url.redacted
+            options = {**self._url.options, **options}
+            if self._url.cluster:
+                options["cluster"] = True
+        elif isinstance(client_or_url, redis.Redis | RedisCluster):
+            self._client = client_or_url
+            self.where = _describe(client_or_url)
+        else:
+            raise StoreConfigurationError(
+                "client_or_url must be a Redis URL, a redis.Redis or a RedisCluster, "
+                f"got {type(client_or_url).__name__}"
+            )
+        self._owns_client = self._client is None
+        self._configure(options, socket_timeout)
+        if self._url is not None and not self.cluster:
+            self._client = self._create_client()  # connects lazily: nothing sent yet
+        self._nodes: Nodes | None = None
+        self._ready_lock: anyio.Lock | None = None
+        self._blocking_limiter = anyio.CapacityLimiter(1000)
+
+    def _configure(self, options: dict[str, Any], socket_timeout: float) -> None:
+        self.key_prefix = redis_keys.check_prefix(
+            options.get("key_prefix", redis_keys.DEFAULT_PREFIX)
+        )
+        self.cluster = to_bool("cluster", options.get("cluster", False))
+        self.wait_for_aof = to_bool("wait_for_aof", options.get("wait_for_aof", False))
+        self.wait_for_aof_timeout = to_number(
+            "wait_for_aof_timeout", options.get("wait_for_aof_timeout", 5.0), minimum=0.001
+        )
+        self.block_timeout = to_number(
+            "block_timeout", options.get("block_timeout", 1.0), minimum=0.001
+        )
+        self.retries = int(to_number("retries", options.get("retries", 3), minimum=0, kind=int))
+        self.socket_timeout = to_number("socket_timeout", socket_timeout, minimum=0.001)
+        if self.socket_timeout <= self.block_timeout:
+            raise StoreConfigurationError(
+                f"socket_timeout ({self.socket_timeout}s) must exceed block_timeout "
+                f"({self.block_timeout}s), or every blocking read would time out"
+            )
+        if self._client is not None:
+            self._check_client(self._client)
+
+    def _check_client(self, client: Client) -> None:
+        if self.cluster != isinstance(client, RedisCluster):
+            raise StoreConfigurationError(
+                f"cluster={self.cluster} does not match the client given ({type(client).__name__})"
+            )
+        if isinstance(client, RedisCluster):
+            kwargs = client.get_connection_kwargs()
+        else:
+            kwargs = client.connection_pool.connection_kwargs
+        if kwargs.get("decode_responses"):
+            raise StoreConfigurationError(
+                f"the client for {self.where} has decode_responses=True; events are bytes, "
+                "give hublog a client with decode_responses=False"
+            )
+
+    def _create_client(self) -> Client:
+        assert self._url is not None
+        try:
+            return create_client(
+                self._url.client_url, cluster=self.cluster, socket_timeout=self.socket_timeout
+            )
+        except ValueError as exc:
+            raise StoreConfigurationError(f"bad Redis URL {self.where!r}: {exc}") from exc
+        except rex.RedisClusterException as exc:
+            if "cluster mode is not enabled" in str(exc).lower():
+                raise StoreConfigurationError(
+                    f"{self.where} names a Redis Cluster, but the server is not one: {exc}"
+                ) from exc
+            raise
+
+    @property
+    def client(self) -> Client | None:
+        """The redis-py client (None before :meth:`open` for a cluster URL)."""
+        return self._client
+
+    # --- lifecycle ------------------------------------------------------------
+
+    async def open(self) -> None:
+        """Connect, check the server(s), load the scripts.
+
+        Raises:
+            BackendUnavailable: no answer.
+            StoreConfigurationError: a server older than Redis 7.0, or
+                wait_for_aof on a server without WAITAOF or without appendonly.
+        """
+        self._check_open()
+        if self._nodes is not None:
+            return
+        if self._ready_lock is None:
+            self._ready_lock = anyio.Lock()
+        async with self._ready_lock:
+            if self._nodes is None:
+                await anyio.to_thread.run_sync(self._attempt, self._connect)
+
+    def _connect(self) -> None:
+        if self._client is None:
+            self._client = self._create_client()  # a cluster client connects here
+        nodes = Nodes(self._client)
+        for node in nodes.primaries():
+            self._check_server(node)
+            for script in redis_scripts.ALL:
+                script.load(node)
+        self._nodes = nodes
+
+    def _check_server(self, node: redis.Redis) -> None:
+        version = str(node.info("server").get("redis_version", "0"))
+        if tuple(int(part) for part in version.split(".")[:2]) < MIN_VERSION:
+            raise StoreConfigurationError(
+                f"the Redis backend needs Redis >= {'.'.join(map(str, MIN_VERSION))}; "
+                f"{_describe(node)} is {version}"
+            )
+        if self.wait_for_aof:
+            _probe_waitaof(node, version)
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        await super().close()
+        nodes, self._nodes = self._nodes, None
+        if nodes is not None:
+            await anyio.to_thread.run_sync(lambda: nodes.close(owned=self._owns_client))
+        elif self._owns_client and self._client is not None:
+            await anyio.to_thread.run_sync(self._client.close)
+
+    async def now(self) -> datetime:
+        seconds, micros = await self._run(lambda nodes: nodes.any().time())
+        return EPOCH + timedelta(seconds=seconds, microseconds=micros)
+
+    # --- the primitives -------------------------------------------------------
+
+    async def _append(
+        self, hub_id: str, stream: str, batch: Sequence[NewEvent], expected: Expected
+    ) -> AppendResult:
+        args = _append_args(stream, batch, expected, touch=self.wait_for_aof)
+        reply = await self._on_hub(hub_id, self._append_sync, args)
+        outcome = reply[0].decode()
+        if outcome == "written":
+            return _resolve(hub_id, stream, batch, reply[1])
+        if outcome == "conflict":
+            check_expected_version(hub_id, stream, expected, int(reply[1]))
+            raise AssertionError(f"append script saw a conflict with {expected} at {reply[1]}")
+        return AppendResult(int(reply[1]), int(reply[2]), int(reply[3]))
+
+    def _append_sync(self, node: redis.Redis, keys: HubKeys, args: list[str | bytes]) -> Any:
+        if not self.wait_for_aof:
+            return redis_scripts.APPEND(node, keys.all(), args)
+        timeout_ms = max(1, round(self.wait_for_aof_timeout * 1000))
+        reply, synced = redis_scripts.APPEND.then(
+            node, keys.all(), args, "WAITAOF", 1, 0, timeout_ms
+        )
+        if isinstance(reply, Exception):
+            raise reply
+        if isinstance(synced, Exception) or int(synced[0]) < 1:
+            raise BackendUnavailable(
+                f"Redis at {self.where} did not confirm within {self.wait_for_aof_timeout}s that "
+                f"the append reached its AOF on disk (WAITAOF: {synced!r}); retry the same batch"
+            )
+        return reply
+
+    async def _read_stream_page(
+        self,
+        hub_id: str,
+        stream: str,
+        *,
+        after_version: int,
+        before_version: int | None,
+        backwards: bool,
+        limit: int,
+    ) -> Sequence[StoredEvent]:
+        before = -1 if before_version is None else before_version
+        args = [stream, after_version, before, int(backwards), limit]
+        entries = await self._on_hub(hub_id, _read_stream_page, args)
+        return [_stored(hub_id, entry_id, dict(_pairs(fields))) for entry_id, fields in entries]
+
+    async def _read_log_page(self, hub_id: str, *, after: int, limit: int) -> Sequence[StoredEvent]:
+        entries = await self._on_hub(hub_id, _read_log_page, after, limit)
+        return [_stored(hub_id, entry_id, fields) for entry_id, fields in entries]
+
+    async def _stream_version(self, hub_id: str, stream: str) -> int:
+        return int(await self._on_hub(hub_id, _stream_version, stream) or 0)
+
+    async def _head(self, hub_id: str) -> int:
+        return int(await self._on_hub(hub_id, _head) or 0)
+
+    async def _position_at(self, hub_id: str, when: datetime) -> int:
+        micros = (when - EPOCH) // MICROSECOND
+        return int(await self._on_hub(hub_id, _position_at, micros))
+
+    async def _delete_events(
+        self, hub_id: str, stream: str, through_version: int, type_name: str
+    ) -> int:
+        # In chunks, so no one script holds Redis for long.
+        removed, after = 0, 0
+        while after < through_version:
+            args = [stream, after, through_version, type_name, DELETE_CHUNK]
+            gone, looked_at, after = await self._on_hub(hub_id, _delete_chunk, args)
+            removed += gone
+            if looked_at < DELETE_CHUNK:
+                break
+        return removed
+
+    async def _hubs(self) -> list[str]:
+        return await self._run(self._hubs_sync)
+
+    def _hubs_sync(self, nodes: Nodes) -> list[str]:
+        # One SCAN per primary: every hub's meta key lives on exactly one of them.
+        pattern = redis_keys.meta_pattern(self.key_prefix)
+        found = set()
+        for node in nodes.primaries():
+            for key in node.scan_iter(match=pattern, count=1000, _type="hash"):
+                hub = redis_keys.hub_of_meta_key(self.key_prefix, key.decode())
+                if hub is not None:
+                    found.add(hub)
+        return list(found)
+
+    async def _wait_for_events(self, hub_id: str, after: int, woken: anyio.Event) -> None:
+        log = HubKeys.of(self.key_prefix, hub_id).log
+        async with anyio.create_task_group() as tg:
+
+            async def watch_redis() -> None:
+                try:
+                    await self._run_blocking(lambda nodes: self._xread(nodes, log, after))
+                except (BackendUnavailable, StoreClosed):
+                    # The subscriber reads again from its position: a lasting
+                    # outage surfaces there, a short one is just a spurious wake.
+                    await anyio.sleep(self.block_timeout)
+                tg.cancel_scope.cancel()
+
+            tg.start_soon(watch_redis)
+            await woken.wait()
+            tg.cancel_scope.cancel()
+
+    def _xread(self, nodes: Nodes, log: str, after: int) -> Any:
+        block_ms = max(1, round(self.block_timeout * 1000))
+        return nodes.blocking_for_key(log).xread({log: f"{after}-0"}, count=1, block=block_ms)
+
+    # --- plumbing -------------------------------------------------------------
+
+    async def _on_hub(self, hub_id: str, fn: Callable[..., T], *args: Any) -> T:
+        """``fn(node, keys, *args)`` on the server that holds the hub."""
+        keys = HubKeys.of(self.key_prefix, hub_id)
+        return await self._run(lambda nodes: fn(nodes.for_key(keys.log), keys, *args))
+
+    async def _run(self, fn: Callable[[Nodes], T]) -> T:
+        self._check_open()
+        if self._nodes is None:
+            await self.open()
+        return await anyio.to_thread.run_sync(self._attempt, lambda: fn(self._live_nodes()))
+
+    async def _run_blocking(self, fn: Callable[[Nodes], T]) -> T:
+        """For a read that blocks: a cancelled caller does not wait for the
+        thread, which ends with its ``XREAD BLOCK`` (or at close)."""
+        self._check_open()
+        return await anyio.to_thread.run_sync(
+            self._attempt,
+            lambda: fn(self._live_nodes()),
+            abandon_on_cancel=True,
+            limiter=self._blocking_limiter,
+        )
+
+    def _live_nodes(self) -> Nodes:
+        nodes = self._nodes
+        if nodes is None:  # closed while this call waited for its thread
+            self._check_open()
+            raise StoreClosed(f"{type(self).__name__} is closed")
+        return nodes
+
+    def _attempt(self, fn: Callable[[], T]) -> T:
+        """Run ``fn()`` in this worker thread; transient failures are tried
+        again, then become BackendUnavailable.  The one place driver errors
+        are translated."""
+        for attempt in range(self.retries + 1):
+            try:
+                return fn()
+            except _TRANSIENT as exc:
+                if self._closed or attempt == self.retries:
+                    raise BackendUnavailable(f"Redis at {self.where}: {_reason(exc)}") from exc
+                self._recover(exc, attempt)
+            except rex.ResponseError as exc:
+                if str(exc).startswith("OOM"):
+                    raise BackendUnavailable(
+                        f"Redis at {self.where} is out of memory: {exc}"
+                    ) from exc
+                raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _recover(self, exc: Exception, attempt: int) -> None:
+        time.sleep(min(1.0, 0.05 * 2**attempt))
+        if self._nodes is not None and self._nodes.is_cluster:
+            try:
+                self._nodes.refresh()
+            except rex.RedisError:
+                pass  # the next attempt meets the same trouble and says so
+
+
+def _append_args(
+    stream: str, batch: Sequence[NewEvent], expected: Expected, *, touch: bool
+) -> list[str | bytes]:
+    wanted = -1 if expected is ANY else 0 if expected is NO_STREAM else int(expected)  # type: ignore[arg-type]
+    args: list[str | bytes] = [stream, str(wanted), "1" if touch else "0", str(len(batch))]
+    for event in batch:
+        args += [
+            str(event.event_id),
+            event.type,
+            str(event.schema_version),
+            event.data,
+            "" if event.correlation_id is None else "=" + event.correlation_id,
+            "" if event.causation_id is None else "=" + event.causation_id,
+        ]
+    return args
+
+
+def _read_stream_page(node: redis.Redis, keys: HubKeys, args: list[Any]) -> Any:
+    return redis_scripts.READ_STREAM(node, [keys.log, keys.index], args)
+
+
+def _read_log_page(node: redis.Redis, keys: HubKeys, after: int, limit: int) -> Any:
+    return node.xrange(keys.log, f"{after + 1}-0", "+", count=limit)
+
+
+def _stream_version(node: redis.Redis, keys: HubKeys, stream: str) -> Any:
+    return node.hget(keys.versions, stream)
+
+
+def _head(node: redis.Redis, keys: HubKeys) -> Any:
+    return node.hget(keys.meta, "head")
+
+
+def _position_at(node: redis.Redis, keys: HubKeys, micros: int) -> Any:
+    return redis_scripts.POSITION_AT(node, [keys.log], [micros])
+
+
+def _delete_chunk(node: redis.Redis, keys: HubKeys, args: list[Any]) -> Any:
+    return redis_scripts.DELETE(node, [keys.log, keys.index, keys.ids], args)
+
+
+def _resolve(
+    hub_id: str, stream: str, batch: Sequence[NewEvent], found: list[bytes]
+) -> AppendResult:
+    written = []
+    for event_id, where in _pairs(found):
+        written_stream, version, position = where.split(b"\0")
+        written.append(
+            (UUID(event_id.decode()), written_stream.decode(), int(version), int(position))
+        )
+    result = resolve_retry(hub_id, stream, batch, written)
+    assert result is not None  # found is never empty
+    return result
+
+
+def _stored(hub_id: str, entry_id: bytes, fields: dict[bytes, bytes]) -> StoredEvent:
+    correlation, causation = fields.get(b"c"), fields.get(b"k")
+    return StoredEvent(
+        hub_id=hub_id,
+        stream=fields[b"s"].decode(),
+        version=int(fields[b"v"]),
+        position=int(entry_id.split(b"-", 1)[0]),
+        event_id=UUID(fields[b"id"].decode()),
+        type=fields[b"t"].decode(),
+        schema_version=int(fields[b"sv"]),
+        data=fields[b"d"],
+        recorded_at=EPOCH + int(fields[b"at"]) * MICROSECOND,
+        correlation_id=None if correlation is None else correlation.decode(),
+        causation_id=None if causation is None else causation.decode(),
+    )
+
+
+def _pairs(flat: Sequence[bytes]) -> list[tuple[bytes, bytes]]:
+    return list(zip(flat[::2], flat[1::2], strict=True))
+
+
+def _probe_waitaof(node: redis.Redis, version: str) -> None:
+    """Raises: StoreConfigurationError when ``node`` cannot honour WAITAOF.
+
+    A fresh connection has written nothing, so the probe returns at once
+    where WAITAOF works, and errs where the command or the AOF is missing.
+    """
+    try:
+        node.execute_command("WAITAOF", 1, 0, 1)
+    except rex.ResponseError as exc:
+        if "unknown command" in str(exc).lower():
+            raise StoreConfigurationError(
+                f"wait_for_aof needs the WAITAOF command (Redis >= 7.2); {_describe(node)} is "
+                f"Redis {version}. Use appendfsync always there instead (docs/redis.md)"
+            ) from exc
+        if "appendonly" in str(exc).lower():
+            raise StoreConfigurationError(
+                f"wait_for_aof needs appendonly yes on {_describe(node)}: {exc}"
+            ) from exc
+        raise
+
+
+def _describe(client: Client) -> str:
+    if isinstance(client, RedisCluster):
+        node = client.get_default_node()
+        return f"redis+cluster://{node.host}:{node.port}" if node else "a Redis Cluster"
+    kwargs = client.connection_pool.connection_kwargs
+    if "path" in kwargs:
+        return f"unix://{kwargs['path']}"
+    return f"redis://{kwargs.get('host', 'localhost')}:{kwargs.get('port', 6379)}/{kwargs.get('db', 0)}"
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

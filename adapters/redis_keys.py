@@ -1,0 +1,96 @@
+"""Every Redis key the Redis backend uses, in one place.
+
+All keys of one hub carry the hash tag ``{<hub_id>}``, so a hub lives in one
+Redis Cluster slot and one Lua script may touch all of them.  Hub ids and
+stream names never contain braces or control characters
+(``eventstore/streams.py`` refuses them), and the key prefix may not contain
+braces (:func:`check_prefix`), so the hub id is always the key's hash tag.
+
+Per hub, five keys::
+
+    <prefix>:{<hub>}:log       Stream   the hub's log; entry id "<position>-0"
+    <prefix>:{<hub>}:meta      Hash     head (last position), clock (last
+                                        recorded_at, µs), retried (count)
+    <prefix>:{<hub>}:versions  Hash     stream -> version
+    <prefix>:{<hub>}:ids       Hash     event_id -> "stream NUL version NUL position"
+    <prefix>:{<hub>}:index     ZSet     "stream NUL <version, 16 digits> NUL position",
+                                        all scores 0: a stream's events by version
+
+A log entry's fields: ``s`` stream, ``v`` version, ``id`` event id, ``t``
+type, ``sv`` schema version, ``d`` payload (MessagePack), ``at`` recorded_at
+(µs since the epoch, from Redis ``TIME``), and, only when set, ``c``
+correlation id and ``k`` causation id.
+
+``meta`` is written by every append and never removed, so it doubles as the
+hub registry: :meth:`RedisEventStore.hubs` SCANs each node for
+``<prefix>:{*}:meta``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from eventstore.errors import StoreConfigurationError
+
+DEFAULT_PREFIX = "gleitzeit:hub"
+
+LOG = "{prefix}:{{{hub}}}:log"
+META = "{prefix}:{{{hub}}}:meta"
+VERSIONS = "{prefix}:{{{hub}}}:versions"
+IDS = "{prefix}:{{{hub}}}:ids"
+INDEX = "{prefix}:{{{hub}}}:index"
+
+META_SUFFIX = "}:meta"
+_GLOB_SPECIAL = "\\*?[]"
+
+
+@dataclass(frozen=True)
+class HubKeys:
+    """The keys of one hub."""
+
+    log: str
+    meta: str
+    versions: str
+    ids: str
+    index: str
+
+    @classmethod
+    def of(cls, prefix: str, hub_id: str) -> HubKeys:
+        names = {"prefix": prefix, "hub": hub_id}
+        return cls(
+            log=LOG.format(**names),
+            meta=META.format(**names),
+            versions=VERSIONS.format(**names),
+            ids=IDS.format(**names),
+            index=INDEX.format(**names),
+        )
+
+    def all(self) -> list[str]:
+        return [self.log, self.meta, self.versions, self.ids, self.index]
+
+
+def check_prefix(prefix: object) -> str:
+    """Raises: StoreConfigurationError for a prefix that would steal the hash tag."""
+    if not isinstance(prefix, str) or not prefix:
+        raise StoreConfigurationError(f"key_prefix must be a non-empty string, got {prefix!r}")
+    if "{" in prefix or "}" in prefix:
+        raise StoreConfigurationError(
+            f"key_prefix {prefix!r} contains a brace; braces would make it the Redis Cluster "
+            "hash tag instead of the hub id"
+        )
+    return prefix
+
+
+def meta_pattern(prefix: str) -> str:
+    """The SCAN pattern that matches the ``meta`` key of every hub under ``prefix``."""
+    escaped = "".join("\\" + ch if ch in _GLOB_SPECIAL else ch for ch in prefix)
+    return f"{escaped}:{{*{META_SUFFIX}"
+
+
+def hub_of_meta_key(prefix: str, key: str) -> str | None:
+    """``<prefix>:{ollama-pool}:meta`` -> ``ollama-pool``; None for any other key."""
+    head = f"{prefix}:{{"
+    if key.startswith(head) and key.endswith(META_SUFFIX):
+        hub = key[len(head) : -len(META_SUFFIX)]
+        return hub if hub and "{" not in hub and "}" not in hub else None
+    return None
