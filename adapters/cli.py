@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Awaitable, Callable
+from contextlib import aclosing
 from typing import Any, ParamSpec, TypeVar
 
 import anyio
@@ -118,13 +119,14 @@ async def events(
     shown = 0
     async with open_store(url) as store:
         source = store.subscribe(hub_id, after=after) if follow else store.read_log(hub_id, after=after)
-        async for event in source:
-            if (stream and event.stream != stream) or (type_names and event.type not in type_names):
-                continue
-            click.echo(_json_line(event) if as_json else _line(event))
-            shown += 1
-            if limit is not None and shown >= limit:
-                break
+        async with aclosing(source) as events:
+            async for event in events:
+                if (stream and event.stream != stream) or (type_names and event.type not in type_names):
+                    continue
+                click.echo(_json_line(event) if as_json else _line(event))
+                shown += 1
+                if limit is not None and shown >= limit:
+                    break
 
 
 @main.group()

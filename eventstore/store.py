@@ -23,7 +23,7 @@ import anyio
 from . import streams
 from .codec import DEFAULT_CODEC, Codec
 from .envelope import ANY, NO_STREAM, AppendResult, ExpectedVersion, NewEvent, RecordedEvent, StoredEvent
-from .errors import DuplicateEventError, InvalidEventError, StoreClosed, WrongExpectedVersion
+from .errors import BackendUnavailable, DuplicateEventError, InvalidEventError, StoreClosed, WrongExpectedVersion
 from .events import Event
 
 Expected = int | ExpectedVersion
@@ -40,6 +40,7 @@ class EventStore(abc.ABC):
     """
 
     page_size: int = DEFAULT_PAGE_SIZE
+    reconnect_timeout: float = 30.0
 
     def __init__(
         self, *, codec: Codec | None = None, max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES
@@ -151,19 +152,32 @@ class EventStore(abc.ABC):
 
         Every event is yielded once, in position order.  Ends when the
         consumer stops iterating, its task is cancelled, or the store closes.
+        A backend that becomes unreachable is retried with backoff for up to
+        ``reconnect_timeout`` seconds, resuming at the same position.
+
+        Raises: BackendUnavailable when an outage outlasts ``reconnect_timeout``.
         """
         self._check_open()
         streams.check_name("hub_id", hub_id)
         _check_position("after", after)
         position = after
+        outage = _Outage(self.reconnect_timeout)
         while not self._closed:
             woken = self._wakeups.arm(hub_id)
-            page = await self._read_log_page(hub_id, after=position, limit=self.page_size)
+            try:
+                page = await self._read_log_page(hub_id, after=position, limit=self.page_size)
+            except BackendUnavailable as exc:
+                await outage.wait_or_raise(exc)  # then read again from the same position
+                continue
+            outage.over()
             for stored in page:
                 yield self.codec.decode(stored)
                 position = stored.position
             if len(page) < self.page_size and not self._closed:
-                await self._wait_for_events(hub_id, position, woken)
+                try:
+                    await self._wait_for_events(hub_id, position, woken)
+                except BackendUnavailable as exc:
+                    await outage.wait_or_raise(exc)
 
     async def last_event(self, hub_id: str, stream: str) -> RecordedEvent | None:
         """The newest event of a stream, or None for a stream with no events."""
@@ -401,6 +415,27 @@ def _check_position(name: str, value: object) -> None:
 def _check_limit(limit: object) -> None:
     if limit is not None:
         _check_position("limit", limit)
+
+
+class _Outage:
+    """Backoff for a subscriber whose backend went away: 50 ms doubling to 1 s,
+    for at most ``limit`` seconds in a row."""
+
+    def __init__(self, limit: float) -> None:
+        self.limit = limit
+        self.started: float | None = None
+        self.delay = 0.05
+
+    async def wait_or_raise(self, exc: BackendUnavailable) -> None:
+        now = anyio.current_time()
+        self.started = now if self.started is None else self.started
+        if now - self.started >= self.limit:
+            raise exc
+        await anyio.sleep(self.delay)
+        self.delay = min(self.delay * 2, 1.0)
+
+    def over(self) -> None:
+        self.started, self.delay = None, 0.05
 
 
 class Wakeups:
