@@ -336,21 +336,26 @@ class RedisEventStore(EventStore):
         return list(found)
 
     async def _wait_for_events(self, hub_id: str, after: int, woken: anyio.Event) -> None:
+        # Whichever comes first: an entry after `after` (any process's append)
+        # or `woken` (this process's append, or close).
         log = HubKeys.of(self.key_prefix, hub_id).log
+        failed: list[BackendUnavailable] = []
         async with anyio.create_task_group() as tg:
 
             async def watch_redis() -> None:
                 try:
                     await self._run_blocking(lambda nodes: self._xread(nodes, log, after))
-                except (BackendUnavailable, StoreClosed):
-                    # The subscriber reads again from its position: a lasting
-                    # outage surfaces there, a short one is just a spurious wake.
-                    await anyio.sleep(self.block_timeout)
+                except BackendUnavailable as exc:
+                    failed.append(exc)  # raised below, not as an ExceptionGroup
+                except StoreClosed:
+                    pass
                 tg.cancel_scope.cancel()
 
             tg.start_soon(watch_redis)
             await woken.wait()
             tg.cancel_scope.cancel()
+        if failed:
+            raise failed[0]  # subscribe backs off and reads again from its position
 
     def _xread(self, nodes: Nodes, log: str, after: int) -> Any:
         block_ms = max(1, round(self.block_timeout * 1000))
