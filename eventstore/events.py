@@ -157,26 +157,43 @@ class MetricsSampled(Event, frozen=True, kw_only=True):
     category = "metrics"
 
     metrics: Metrics
-    sampled_at: datetime
+    sampled_at: UTCDateTime
 
 
 class RollupBucket(msgspec.Struct, frozen=True, kw_only=True):
-    """Aggregates of the raw samples in one bucket [start, start + resolution)."""
+    """Aggregates of one series' samples in one bucket [start, start + resolution).
 
-    start: datetime
+    Exactly the row the metric-history read model holds for that bucket, so a
+    rebuild that finds the bucket here instead of in raw samples agrees.
+    Only samples whose time increased over the series' previous one count.
+    """
+
+    start: UTCDateTime
     count: int
-    # metric name -> (min, max, mean) over the bucket's samples
+    # metric name -> (min, max, mean) over the bucket's samples: every numeric
+    # field of Metrics, and numeric custom metrics as "custom.<name>"
     stats: dict[str, tuple[float, float, float]]
+    # nearest-rank 95th percentile of the samples' avg_response_time_ms
     p95_response_time_ms: float
+    # requests and errors counted between consecutive samples of one
+    # incarnation within one hour (a counter that went down restarts at 0)
     request_delta: int = 0
     error_delta: int = 0
+
+    @property
+    def error_rate(self) -> float:
+        """Errors per request in the bucket, in percent (0 without requests)."""
+        return self.error_delta / self.request_delta * 100 if self.request_delta > 0 else 0.0
 
 
 class MetricsRolledUp(Event, frozen=True, kw_only=True):
     """Aggregates of raw samples, appended before retention may remove them.
 
-    ``through_version`` is the last ``metrics/<id>`` stream version covered,
-    so a rebuild after the raw samples are gone yields the same rollups.
+    ``resolution_s`` is 60 or 3600.  ``through_version`` is the last
+    ``metrics/<id>`` stream version covered: retention removes samples up to
+    it only after this event is in the log, so a rebuild after the raw
+    samples are gone yields the same rollups.  The buckets are authoritative:
+    a fold sets its rows for these buckets to them.
     """
 
     category = "metrics"
