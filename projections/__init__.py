@@ -1,1 +1,74 @@
-"""Pure folds from hublog events to read models (imports ``eventstore`` only)."""
+"""Pure folds from hublog events to read models (imports ``eventstore`` only),
+the checkpointed runner, point-in-time state and retention.
+
+The standard read models, one projection each::
+
+    hub      instances, lock table, hub summary   (HubProjection)
+    health   health history                       (HealthProjection)
+    metrics  metric history: samples, rollups     (MetricsProjection)
+"""
+
+from __future__ import annotations
+
+from .errors import CheckpointConflict, InvalidQuery, ProjectionError, ProjectionOutdated
+from .folding import Folder, fold, rows
+from .health import CheckRow, HealthHead, HealthHistory, HealthProjection, TransitionRow
+from .hub import HubInfo, HubProjection, HubState
+from .instances import InstanceState
+from .locks import Holder, LockState
+from .metrics import MetricHistory, MetricsProjection, SampleRow, SeriesHead
+from .pointintime import HubView, state_at
+from .policy import RetentionPolicy
+from .reader import ReadModels
+from .readmodel import Anomaly, Meta, Projection, Quarantined, ReadModel
+from .runner import ProjectionRunner, rebuild
+from .storage import Checkpoint, Commit, ReadModelStore, Snapshot
+from .summary import HubSummary
+
+
+def standard_projections(policy: RetentionPolicy | None = None) -> list[Projection]:  # type: ignore[type-arg]
+    """The hub, health and metrics projections (metrics with ``policy``)."""
+    return [HubProjection(), HealthProjection(), MetricsProjection(policy)]
+
+
+__all__ = [
+    "Anomaly",
+    "CheckRow",
+    "Checkpoint",
+    "CheckpointConflict",
+    "Commit",
+    "Folder",
+    "HealthHead",
+    "HealthHistory",
+    "HealthProjection",
+    "Holder",
+    "HubInfo",
+    "HubProjection",
+    "HubState",
+    "HubSummary",
+    "HubView",
+    "InstanceState",
+    "InvalidQuery",
+    "LockState",
+    "Meta",
+    "MetricHistory",
+    "MetricsProjection",
+    "Projection",
+    "ProjectionError",
+    "ProjectionOutdated",
+    "ProjectionRunner",
+    "Quarantined",
+    "ReadModel",
+    "ReadModelStore",
+    "ReadModels",
+    "RetentionPolicy",
+    "SampleRow",
+    "SeriesHead",
+    "Snapshot",
+    "TransitionRow",
+    "fold",
+    "rebuild",
+    "rows",
+    "standard_projections",
+    "state_at",
+]

@@ -1,0 +1,260 @@
+"""The runner: folds a hub's log into a stored read model, batch by batch,
+from its checkpoint, then follows the log live.
+
+Each batch is folded in memory and stored with one :meth:`ReadModelStore.commit`
+— its rows and the new checkpoint together — so a runner killed at any
+moment restarts from a checkpoint that matches the rows exactly.  Two
+runners on the same read model are safe: the commit of the one that falls
+behind is refused (CheckpointConflict) and it reloads.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from contextlib import aclosing
+from typing import Any
+
+import anyio
+from anyio.abc import TaskStatus
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
+
+from eventstore.envelope import RecordedEvent
+from eventstore.errors import BackendUnavailable, InvalidEventError
+from eventstore.store import EventStore
+
+from . import codec
+from .errors import CheckpointConflict, ProjectionOutdated
+from .readmodel import Projection, ReadModel
+from .storage import Commit, ReadModelStore
+from .tables import META, derived_writes, diff, from_rows, trim
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BATCH = 500
+COMMIT_ATTEMPTS = 5
+
+
+class ProjectionRunner:
+    """Runs one projection over one hub's log into a :class:`ReadModelStore`.
+
+    Args:
+        batch_size: events folded per commit (at most).
+        snapshot_every: also store the state as a snapshot once this many
+            positions have passed since the last one (None: never).
+        rebuild_if_outdated: when the stored model was built by another
+            fingerprint (version or configuration), drop it and start from 0
+            instead of raising ProjectionOutdated.
+        on_batch: called with the new position after every commit.
+
+    Raises (from the methods): ProjectionOutdated, BackendUnavailable (after
+    retries), StoreClosed.
+    """
+
+    def __init__(
+        self,
+        store: EventStore,
+        storage: ReadModelStore,
+        projection: Projection[Any],
+        hub_id: str,
+        *,
+        batch_size: int = DEFAULT_BATCH,
+        snapshot_every: int | None = None,
+        rebuild_if_outdated: bool = False,
+        on_batch: Callable[[int], None] | None = None,
+    ) -> None:
+        if batch_size < 1:
+            raise InvalidEventError(f"batch_size must be >= 1, got {batch_size!r}")
+        if snapshot_every is not None and snapshot_every < 1:
+            raise InvalidEventError(f"snapshot_every must be >= 1 or None, got {snapshot_every!r}")
+        self.store = store
+        self.storage = storage
+        self.projection = projection
+        self.hub_id = hub_id
+        self.batch_size = batch_size
+        self.snapshot_every = snapshot_every
+        self.rebuild_if_outdated = rebuild_if_outdated
+        self.on_batch = on_batch
+        self.fingerprint = projection.fingerprint(hub_id)
+        self._state: ReadModel | None = None
+        self._derived: dict[str, dict[str, Any]] = {}
+        self._snapshot_at = 0
+        self.position = 0
+
+    @property
+    def state(self) -> ReadModel:
+        """The folded state (trimmed: head tables and meta) at :attr:`position`."""
+        if self._state is None:
+            raise RuntimeError("the runner has not loaded its state yet: call catch_up() or run()")
+        return self._state
+
+    async def load(self) -> None:
+        """Read the checkpoint and head rows back from storage."""
+        name = self.projection.name
+        stored = await self.storage.checkpoint(name, self.hub_id)
+        if stored is not None and stored.fingerprint != self.fingerprint:
+            if not self.rebuild_if_outdated:
+                raise ProjectionOutdated(name, self.hub_id, stored.fingerprint, self.fingerprint)
+            log.warning(
+                "rebuilding %s of hub %s: built as %s", name, self.hub_id, stored.fingerprint
+            )
+            await self.storage.drop(name, self.hub_id)
+            stored = None
+        if stored is None:
+            state = self.projection.initial()
+        else:
+            state = await self._stored_state()
+        snapshot = await self.storage.snapshot(name, self.hub_id)
+        self._snapshot_at = snapshot.position if snapshot is not None else 0
+        self._state = state
+        self._derived = self.projection.derived(state)
+        self.position = state.meta.position if stored is None else stored.position
+
+    async def _stored_state(self) -> ReadModel:
+        name, state_type = self.projection.name, self.projection.state_type
+        types = codec.row_types(self.projection)
+        meta_data = await self.storage.get(name, self.hub_id, META, "")
+        meta = None if meta_data is None else codec.decode(meta_data, types[META])
+        head = {}
+        for table in state_type.HEAD:
+            rows = await self.storage.scan(name, self.hub_id, table)
+            head[table] = {key: codec.decode(data, types[table]) for key, data in rows}
+        return from_rows(state_type, meta, head)
+
+    async def catch_up(self, *, max_events: int | None = None) -> int:
+        """Fold everything up to the log's current end (or ``max_events``
+        events) and return the checkpoint position."""
+        if self._state is None:
+            await self.load()
+        remaining = max_events
+        while remaining is None or remaining > 0:
+            limit = self.batch_size if remaining is None else min(self.batch_size, remaining)
+            batch = [
+                e async for e in self.store.read_log(self.hub_id, after=self.position, limit=limit)
+            ]
+            if not batch:
+                break
+            if await self._process(batch) and remaining is not None:
+                remaining -= len(batch)
+        return self.position
+
+    async def run(self, *, task_status: TaskStatus[int] = anyio.TASK_STATUS_IGNORED) -> None:
+        """Catch up, report the position to ``task_status``, then follow the
+        log live until cancelled or the event store closes."""
+        await self.catch_up()
+        task_status.started(self.position)
+        while await self._follow():
+            pass
+
+    async def _follow(self) -> bool:
+        """Fold live events in batches of whatever has arrived; True when a
+        conflict made the runner reload (follow again from there)."""
+        send, receive = anyio.create_memory_object_stream[RecordedEvent](self.batch_size)
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(self._produce, send, self.position)
+            async with receive:
+                async for first in receive:
+                    if not await self._process(self._drain(first, receive)):
+                        tg.cancel_scope.cancel()
+                        return True
+        return False
+
+    def _drain(
+        self, first: RecordedEvent, receive: MemoryObjectReceiveStream[RecordedEvent]
+    ) -> list[RecordedEvent]:
+        batch = [first]
+        while len(batch) < self.batch_size:
+            try:
+                batch.append(receive.receive_nowait())
+            except (anyio.WouldBlock, anyio.EndOfStream):
+                break
+        return batch
+
+    async def _produce(self, send: MemoryObjectSendStream[RecordedEvent], after: int) -> None:
+        async with send, aclosing(self.store.subscribe(self.hub_id, after=after)) as events:
+            async for event in events:
+                await send.send(event)
+
+    async def _process(self, batch: Sequence[RecordedEvent]) -> bool:
+        """Fold and commit one batch; False when another writer had moved the
+        checkpoint (the runner has reloaded, the batch is not applied)."""
+        before = self.state
+        after = before
+        for event in batch:
+            after = self.projection.apply(after, event)
+        derived = self.projection.derived(after)
+        # A bucket that closed leaves the derived rows and enters a history
+        # table under the same key: the history row wins.
+        writes = derived_writes(self._derived, derived)
+        writes.update(diff(before, after))
+        position = batch[-1].position
+        snapshot = None
+        if self.snapshot_every is not None and position - self._snapshot_at >= self.snapshot_every:
+            snapshot = codec.encode_state(trim(after))
+        commit = Commit(
+            projection=self.projection.name,
+            hub_id=self.hub_id,
+            fingerprint=self.fingerprint,
+            after=self.position,
+            position=position,
+            ranges=tuple(self.projection.prunes(before, after)),
+            writes=tuple(
+                (t, k, None if row is None else codec.encode(row)) for (t, k), row in writes.items()
+            ),
+            snapshot=snapshot,
+        )
+        try:
+            await self._commit(commit)
+        except CheckpointConflict as conflict:
+            log.info("%s; reloading", conflict)
+            await self.load()
+            return False
+        self._state, self._derived, self.position = trim(after), derived, position
+        if snapshot is not None:
+            self._snapshot_at = position
+        if self.on_batch is not None:
+            self.on_batch(position)
+        return True
+
+    async def _commit(self, commit: Commit) -> None:
+        delay = 0.05
+        for attempt in range(1, COMMIT_ATTEMPTS + 1):
+            try:
+                await self.storage.commit(commit)
+                return
+            except BackendUnavailable:
+                # A commit is idempotent by position, so retrying one whose
+                # answer was lost is safe.
+                if attempt == COMMIT_ATTEMPTS:
+                    raise
+                await anyio.sleep(delay)
+                delay *= 4
+
+
+async def rebuild(
+    store: EventStore,
+    storage: ReadModelStore,
+    projection: Projection[Any],
+    hub_id: str,
+    *,
+    batch_size: int = DEFAULT_BATCH,
+    snapshot_every: int | None = None,
+    on_batch: Callable[[int], None] | None = None,
+) -> int:
+    """Drop a read model and fold it again from position 0; return the new
+    checkpoint.  A runner following the same model at the time reloads on
+    its next commit (its checkpoint has moved).
+
+    Raises: BackendUnavailable, StoreClosed.
+    """
+    await storage.drop(projection.name, hub_id)
+    runner = ProjectionRunner(
+        store,
+        storage,
+        projection,
+        hub_id,
+        batch_size=batch_size,
+        snapshot_every=snapshot_every,
+        on_batch=on_batch,
+    )
+    return await runner.catch_up()
