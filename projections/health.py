@@ -85,6 +85,9 @@ class HealthProjection(Projection[HealthHistory]):
     name: ClassVar[str] = "health"
     state_type = HealthHistory
     categories = frozenset({"instance"})
+    event_types = frozenset(
+        {"InstanceRegistered", "InstanceDeregistered", "HealthChecked", "HealthChanged"}
+    )
 
     def evolve(self, state: HealthHistory, event: RecordedEvent) -> HealthHistory:
         instance_id = streams.entity_of(event.stream) or ""

@@ -92,6 +92,9 @@ class MetricsProjection(Projection[MetricHistory]):
     name: ClassVar[str] = "metrics"
     state_type = MetricHistory
     categories = frozenset({"metrics", "instance"})
+    event_types = frozenset(
+        {"InstanceRegistered", "InstanceDeregistered", "MetricsSampled", "MetricsRolledUp"}
+    )
 
     def __init__(self, policy: RetentionPolicy | None = None) -> None:
         self.policy = policy or RetentionPolicy()

@@ -93,6 +93,10 @@ class Projection(abc.ABC, Generic[S]):
     version: ClassVar[int] = 1
     state_type: ClassVar[type[ReadModel]]
     categories: ClassVar[frozenset[str]]
+    event_types: ClassVar[frozenset[str] | None] = None
+    """The event types folded (None: all of the folded categories).  A corrupt
+    event of another type is skipped; an unknown type is quarantined, since
+    it may be one that matters."""
     derived_types: ClassVar[dict[str, type]] = {}
     """Row types of the tables :meth:`derived` fills."""
 
@@ -108,6 +112,9 @@ class Projection(abc.ABC, Generic[S]):
         broken is an anomaly, an event that cannot be folded is quarantined."""
         state = self.tick(state, _advanced(state.meta, event))
         if streams.category_of(event.stream) not in self.categories:
+            return state
+        unwanted = self.event_types is not None and event.type not in self.event_types
+        if unwanted and isinstance(event.event, Event | CorruptEvent):
             return state
         if not isinstance(event.event, Event):
             error = (

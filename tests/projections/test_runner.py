@@ -1,0 +1,228 @@
+"""The runner: batches, live following, poison events, concurrent runners,
+outdated models, rebuild; and the storage contract it relies on."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+
+import anyio
+import pytest
+
+from eventstore import Codec, Event, EventStore
+from projections import (
+    Checkpoint,
+    CheckpointConflict,
+    Commit,
+    HealthProjection,
+    HubProjection,
+    MetricsProjection,
+    ProjectionOutdated,
+    ProjectionRunner,
+    ReadModels,
+    ReadModelStore,
+    RetentionPolicy,
+    rebuild,
+    standard_projections,
+)
+from tests.projections.script import HUB, S, Script, folded_rows, run, stored_rows
+
+pytestmark = pytest.mark.anyio
+
+
+class FakeHealthChecked(Event, tag="HealthChecked", frozen=True, kw_only=True):
+    """Stored under a known type name, but not its shape: a corrupt payload."""
+
+    category = "instance"
+    garbage: str = "x"
+
+
+class MysteryHappened(Event, frozen=True, kw_only=True):
+    """A type only a newer writer knows."""
+
+    category = "instance"
+    detail: str = ""
+
+
+async def append_foreign(store: EventStore, stream: str, events: Sequence[Event]) -> None:
+    """Append with a codec that knows ``events``' types (readers use the default one)."""
+    reader_codec = store.codec
+    store.codec = Codec(types=[type(e) for e in events])
+    try:
+        await store.append(HUB, stream, list(events))
+    finally:
+        store.codec = reader_codec
+
+
+async def a_busy_hub(store: EventStore) -> Script:
+    script = Script(store)
+    now = await store.now()
+    await script.started()
+    for name in ("a", "b", "c"):
+        await script.healthy(name)
+    for i in range(30):
+        await script.sample("a", now - timedelta(minutes=30 - i), requests=i)
+        await script.check("b", i % 4 != 3)
+    await script.grant("a", "node-1", capacity=2)
+    await script.deregister("c")
+    return script
+
+
+@pytest.mark.parametrize("batch_size", [1, 7, 500])
+async def test_any_batch_size_stores_what_folding_all_at_once_gives(
+    store: EventStore, storage: ReadModelStore, batch_size: int
+) -> None:
+    await a_busy_hub(store)
+    for projection in standard_projections():
+        position = await run(store, storage, projection, batch_size=batch_size)
+        assert position == await store.head(HUB)
+        assert await stored_rows(storage, projection) == await folded_rows(store, projection)
+
+
+async def test_a_running_runner_follows_new_events(
+    store: EventStore, storage: ReadModelStore
+) -> None:
+    script = await a_busy_hub(store)
+    hub = HubProjection()
+    runner = ProjectionRunner(store, storage, hub, HUB, batch_size=10)
+    with anyio.fail_after(20):
+        async with anyio.create_task_group() as tg:
+            assert await tg.start(runner.run) == await store.head(HUB)
+            await script.healthy("d")
+            await script.grant("d", "node-2")
+            head = await store.head(HUB)
+            while runner.position < head:
+                await anyio.sleep(0.01)
+            tg.cancel_scope.cancel()
+
+    assert await stored_rows(storage, hub) == await folded_rows(store, hub)
+    assert "d" in {i.id for i in await ReadModels(storage).instances(HUB)}
+
+
+async def test_poison_events_are_quarantined_and_the_runner_moves_on(
+    store: EventStore, storage: ReadModelStore, reader: ReadModels
+) -> None:
+    script = Script(store)
+    await script.register("a")
+    await append_foreign(store, "instance/a", [FakeHealthChecked()])
+    await append_foreign(store, "instance/a", [MysteryHappened(detail="?")])
+    await script.check("a", True)
+
+    for projection in (HubProjection(), HealthProjection()):
+        assert await run(store, storage, projection) == 4
+        quarantined = await reader.quarantined(projection, HUB)
+        assert [(q.position, q.event_type) for q in quarantined] == [
+            (2, "HealthChecked"),
+            (3, "MysteryHappened"),
+        ]
+        assert "garbage" in quarantined[0].error or "ok" in quarantined[0].error
+        assert quarantined[1].error == "unknown event type"
+        assert await stored_rows(storage, projection) == await folded_rows(store, projection)
+    # the metrics projection does not fold health checks, but an unknown type may matter
+    metrics = MetricsProjection()
+    await run(store, storage, metrics)
+    assert [q.position for q in await reader.quarantined(metrics, HUB)] == [3]
+    [a] = await reader.instances(HUB)
+    assert a.last_check_passed
+
+
+async def test_two_runners_on_one_model_never_apply_a_batch_twice(
+    store: EventStore, storage: ReadModelStore
+) -> None:
+    await a_busy_hub(store)
+    health = HealthProjection()
+    one = ProjectionRunner(store, storage, health, HUB, batch_size=5)
+    two = ProjectionRunner(store, storage, health, HUB, batch_size=3)
+    await one.catch_up(max_events=12)
+    await two.catch_up(max_events=9)  # loaded after one's commits: continues from 12
+    assert two.position == 21
+    await one.catch_up(max_events=5)  # its checkpoint moved: it reloads, then goes on
+    await one.catch_up()
+    await two.catch_up()
+
+    assert one.position == two.position == await store.head(HUB)
+    assert await stored_rows(storage, health) == await folded_rows(store, health)
+
+
+async def test_a_model_built_otherwise_is_rebuilt_or_refused(
+    store: EventStore, storage: ReadModelStore
+) -> None:
+    await a_busy_hub(store)
+    await run(store, storage, MetricsProjection())
+    other = MetricsProjection(RetentionPolicy(raw_s=600))
+
+    with pytest.raises(ProjectionOutdated, match="metrics:v1:raw=86400s"):
+        await run(store, storage, other)
+
+    await run(store, storage, other, rebuild_if_outdated=True)
+    assert await stored_rows(storage, other) == await folded_rows(store, other)
+
+
+async def test_a_rebuilt_model_equals_the_live_one(
+    store: EventStore, storage: ReadModelStore
+) -> None:
+    script = await a_busy_hub(store)
+    for projection in standard_projections():
+        await run(store, storage, projection, batch_size=4)
+    await script.change("b", S.HEALTHY, S.DEGRADED)
+    live = {p.name: await stored_rows(storage, p) for p in standard_projections()}
+    for projection in standard_projections():
+        await run(store, storage, projection, batch_size=4)
+        live[projection.name] = await stored_rows(storage, projection)
+        seen: list[int] = []
+        assert await rebuild(
+            store, storage, projection, HUB, batch_size=9, on_batch=seen.append
+        ) == await store.head(HUB)
+        assert seen == sorted(seen) and seen[-1] == await store.head(HUB)
+        assert await stored_rows(storage, projection) == live[projection.name]
+
+
+def commit(after: int, position: int, **kw: object) -> Commit:
+    return Commit(
+        projection="p", hub_id=HUB, fingerprint="p:v1", after=after, position=position, **kw
+    )  # type: ignore[arg-type]
+
+
+async def test_storage_commits_exactly_once(storage: ReadModelStore) -> None:
+    first = commit(0, 3, writes=(("t", "a", b"1"), ("t", "b", b"2"), ("u", "x", b"3")))
+    assert await storage.commit(first) is True
+    assert await storage.commit(first) is False  # a retry: already applied, nothing written
+    with pytest.raises(CheckpointConflict, match="Expected: 1, Actual: 3"):
+        await storage.commit(commit(1, 5, writes=(("t", "z", b"9"),)))
+    second = commit(
+        3, 5, ranges=(("t", "a", "b"),), writes=(("t", "c", b"4"), ("u", "x", None)), snapshot=b"s5"
+    )
+
+    assert await storage.commit(second) is True
+
+    assert await storage.scan("p", HUB, "t") == [("b", b"2"), ("c", b"4")]
+    assert await storage.scan("p", HUB, "t", start="b", stop="c") == [("b", b"2")]
+    assert await storage.scan("p", HUB, "t", limit=1) == [("b", b"2")]
+    assert await storage.get("p", HUB, "u", "x") is None
+    assert await storage.tables("p", HUB) == ["t"]
+    assert await storage.checkpoint("p", HUB) == Checkpoint(5, "p:v1")
+    assert (await storage.snapshot("p", HUB, at_or_before=4)) is None
+    snapshot = await storage.snapshot("p", HUB)
+    assert snapshot is not None and (snapshot.position, snapshot.data) == (5, b"s5")
+    assert await storage.find("p", "t", "c") == [(HUB, b"4")]
+    assert await storage.hubs("p") == [HUB]
+
+    await storage.drop("p", HUB)
+    assert (
+        await storage.checkpoint("p", HUB),
+        await storage.tables("p", HUB),
+        await storage.hubs("p"),
+    ) == (None, [], [])
+    assert await storage.snapshot("p", HUB) is None
+
+
+async def test_keys_sort_bytewise_on_every_backend(storage: ReadModelStore) -> None:
+    keys = ["a{2026", "a/b{1", "a{2025", "a|x", "A", "a{", "é", "a-{1", "a.{1"]
+    await storage.commit(commit(0, 1, writes=tuple(("t", k, k.encode()) for k in keys)))
+
+    assert [k for k, _ in await storage.scan("p", HUB, "t")] == sorted(keys)
+    assert [k for k, _ in await storage.scan("p", HUB, "t", start="a{", stop="a|")] == [
+        "a{",
+        "a{2025",
+        "a{2026",
+    ]
