@@ -80,7 +80,8 @@ class RedisEventStore(EventStore):
         wait_for_aof: acknowledge an append only once the server has written
             it to its AOF and fsynced it (``WAITAOF 1 0``; Redis >= 7.2 with
             ``appendonly yes``, checked by :meth:`open`).
-        wait_for_aof_timeout: how long an append waits for that, in seconds;
+        wait_for_aof_timeout: how long an append waits for that, in seconds
+            (default 3; with ``appendfsync everysec`` the wait is up to 1 s);
             past it the append raises BackendUnavailable (retry it).
         block_timeout: how long one ``XREAD BLOCK`` of a subscriber waits,
             in seconds, before it asks again.
@@ -145,18 +146,22 @@ class RedisEventStore(EventStore):
         self.cluster = to_bool("cluster", options.get("cluster", False))
         self.wait_for_aof = to_bool("wait_for_aof", options.get("wait_for_aof", False))
         self.wait_for_aof_timeout = to_number(
-            "wait_for_aof_timeout", options.get("wait_for_aof_timeout", 5.0), minimum=0.001
+            "wait_for_aof_timeout", options.get("wait_for_aof_timeout", 3.0), minimum=0.001
         )
         self.block_timeout = to_number(
             "block_timeout", options.get("block_timeout", 1.0), minimum=0.001
         )
         self.retries = int(to_number("retries", options.get("retries", 3), minimum=0, kind=int))
         self.socket_timeout = to_number("socket_timeout", socket_timeout, minimum=0.001)
-        if self.socket_timeout <= self.block_timeout:
-            raise StoreConfigurationError(
-                f"socket_timeout ({self.socket_timeout}s) must exceed block_timeout "
-                f"({self.block_timeout}s), or every blocking read would time out"
-            )
+        waiting = {"block_timeout": self.block_timeout}
+        if self.wait_for_aof:
+            waiting["wait_for_aof_timeout"] = self.wait_for_aof_timeout
+        for name, waits in waiting.items():
+            if self.socket_timeout <= waits:
+                raise StoreConfigurationError(
+                    f"socket_timeout ({self.socket_timeout}s) must exceed {name} ({waits}s), "
+                    "or the socket would time out before Redis answers"
+                )
         if self._client is not None:
             self._check_client(self._client)
 
@@ -500,7 +505,8 @@ def _probe_waitaof(node: redis.Redis, version: str) -> None:
     """Raises: StoreConfigurationError when ``node`` cannot honour WAITAOF.
 
     A fresh connection has written nothing, so the probe returns at once
-    where WAITAOF works, and errs where the command or the AOF is missing.
+    where WAITAOF works, and errs where the command or the AOF is missing;
+    with ``appendfsync no`` it would wait forever, so that is refused too.
     """
     try:
         node.execute_command("WAITAOF", 1, 0, 1)
@@ -515,6 +521,18 @@ def _probe_waitaof(node: redis.Redis, version: str) -> None:
                 f"wait_for_aof needs appendonly yes on {_describe(node)}: {exc}"
             ) from exc
         raise
+    if _config(node, "appendfsync") == "no":  # the fsync WAITAOF waits for never comes
+        raise StoreConfigurationError(
+            f"wait_for_aof needs appendfsync everysec or always on {_describe(node)}, not no"
+        )
+
+
+def _config(node: redis.Redis, name: str) -> str | None:
+    """A server setting, or None where CONFIG is disabled (managed services)."""
+    try:
+        return node.config_get(name).get(name)
+    except rex.ResponseError:
+        return None
 
 
 def _describe(client: Client) -> str:

@@ -156,4 +156,7 @@ class Nodes:
         for client in blocking:
             client.connection_pool.disconnect()
         if owned:
+            if isinstance(self.client, RedisCluster):
+                # close() leaves the node pools of a from_url() client open
+                self.client.disconnect_connection_pools()
             self.client.close()

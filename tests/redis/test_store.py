@@ -83,6 +83,7 @@ async def test_the_key_prefix_comes_from_the_url_or_the_keyword(redis_url: str) 
         ("retries=-1", "retries='-1' must be at least 0"),
         ("block_timeout=soon", "block_timeout='soon' is not a number"),
         ("block_timeout=9", r"socket_timeout \(5.0s\) must exceed block_timeout"),
+        ("wait_for_aof=1&wait_for_aof_timeout=6", r"must exceed wait_for_aof_timeout \(6.0s\)"),
     ],
 )
 async def test_bad_options_are_refused_naming_the_option(query: str, message: str) -> None:
