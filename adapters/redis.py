@@ -244,10 +244,10 @@ class RedisEventStore(EventStore):
             return
         await super().close()
         nodes, self._nodes = self._nodes, None
+        if nodes is None and self._client is not None:
+            nodes = Nodes(self._client)  # never opened, or open() failed half-way
         if nodes is not None:
             await anyio.to_thread.run_sync(lambda: nodes.close(owned=self._owns_client))
-        elif self._owns_client and self._client is not None:
-            await anyio.to_thread.run_sync(self._client.close)
 
     async def now(self) -> datetime:
         seconds, micros = await self._run(lambda nodes: nodes.any().time())
@@ -408,12 +408,8 @@ class RedisEventStore(EventStore):
                 if self._closed or attempt == self.retries:
                     raise BackendUnavailable(f"Redis at {self.where}: {_reason(exc)}") from exc
                 self._recover(exc, attempt)
-            except rex.ResponseError as exc:
-                if str(exc).startswith("OOM"):
-                    raise BackendUnavailable(
-                        f"Redis at {self.where} is out of memory: {exc}"
-                    ) from exc
-                raise
+            except rex.OutOfMemoryError as exc:  # not worth an immediate retry
+                raise BackendUnavailable(f"Redis at {self.where} is out of memory: {exc}") from exc
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _recover(self, exc: Exception, attempt: int) -> None:

@@ -4,7 +4,7 @@ subscribers that resume by position, and subscriptions that end when told."""
 from __future__ import annotations
 
 import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import aclosing
 from pathlib import Path
 
@@ -12,10 +12,11 @@ import anyio
 import pytest
 
 from adapters import open_store
-from eventstore import BackendUnavailable, EventStore, RecordedEvent
+from eventstore import BackendUnavailable, EventStore, HubStarted, RecordedEvent, ResourceType
 from tests.contract.factories import checks, registered
 from tests.redis.proxy import Proxy
 from tests.redis.servers import RedisServer, free_port, redis_server
+from tests.redis.waiting import until
 
 pytestmark = pytest.mark.anyio
 
@@ -42,13 +43,8 @@ async def collect(store: EventStore, n: int, into: list[RecordedEvent]) -> None:
                 return
 
 
-async def until(condition: Callable[[], bool], what: str) -> None:
-    """Wait for something the test cannot be told about otherwise (bounded)."""
-    with anyio.move_on_after(10):
-        while not condition():
-            await anyio.sleep(0.01)
-        return
-    pytest.fail(f"gave up waiting until {what}")
+def hub_started(settings: dict[str, str]) -> HubStarted:
+    return HubStarted(resource_type=ResourceType.OLLAMA, settings=settings)
 
 
 def blocked_clients(server: RedisServer) -> int:
@@ -189,3 +185,19 @@ async def test_closing_the_store_cuts_its_blocking_reads_short(own_server: Redis
 
     assert seen == []
     await until(lambda: blocked_clients(own_server) == 0, "the server sees the read gone")
+
+
+async def test_an_append_refused_for_want_of_memory_writes_nothing(tmp_path: Path) -> None:
+    # The script is refused before it starts (#!lua), not at its first write.
+    blob = {"blob": "x" * 50_000}
+    options = ("--maxmemory", "2mb", "--maxmemory-policy", "noeviction")
+    with RedisServer(redis_server(), tmp_path, *options) as server:
+        async with open_store(server.url, retries=0) as store:
+            with pytest.raises(BackendUnavailable, match="out of memory"):
+                for _ in range(1000):
+                    await store.append(HUB, "hub", [hub_started(blob), hub_started(blob)])
+            head = await store.head(HUB)
+
+            assert head % 2 == 0 and head > 0
+            assert [e.position async for e in store.read_log(HUB)] == list(range(1, head + 1))
+            assert await store.stream_version(HUB, "hub") == head

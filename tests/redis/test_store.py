@@ -23,6 +23,7 @@ from eventstore import (
 from tests.contract.factories import checks, registered, sampled
 from tests.redis.proxy import Proxy
 from tests.redis.servers import RedisServer
+from tests.redis.waiting import until
 
 pytestmark = pytest.mark.anyio
 
@@ -116,6 +117,22 @@ async def test_a_client_given_is_left_open(redis_url: str) -> None:
         for key in client.scan_iter(match=f"{prefix}*"):
             client.delete(key)
         client.close()
+
+
+async def test_a_client_made_from_the_url_is_closed_with_the_store(redis_url: str) -> None:
+    name = f"hublog-test-{uuid.uuid4().hex[:12]}"
+    with redis.Redis.from_url(redis_url.split("?")[0]) as admin:
+
+        def connections() -> int:
+            return sum(1 for c in admin.client_list() if c["name"] == name)
+
+        store = await open_store(f"{redis_url}&client_name={name}")
+        await store.append(HUB, A, [registered()])
+        assert connections() >= 1
+
+        await store.close()
+
+        await until(lambda: connections() == 0, "the store's connections are gone")
 
 
 async def test_a_client_with_decoded_responses_is_refused() -> None:
