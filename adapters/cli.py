@@ -71,7 +71,9 @@ async def demo(url: str, minutes: int, seed: int) -> None:
 
     async with open_store(url) as store:
         result = await run_demo(store, minutes=minutes, seed=seed, progress=click.echo)
-        click.echo(f"recorded {result.events} events in hub {result.hub_id!r} of {urls.redact(url)}")
+        click.echo(
+            f"recorded {result.events} events in hub {result.hub_id!r} of {urls.redact(url)}"
+        )
         click.echo("health changes:")
         async for event in store.read_log(result.hub_id):
             if event.type in ("HealthChanged", "RecoveryFailed", "InstanceRecovered"):
@@ -118,10 +120,14 @@ async def events(
     """
     shown = 0
     async with open_store(url) as store:
-        source = store.subscribe(hub_id, after=after) if follow else store.read_log(hub_id, after=after)
+        source = (
+            store.subscribe(hub_id, after=after) if follow else store.read_log(hub_id, after=after)
+        )
         async with aclosing(source) as events:
             async for event in events:
-                if (stream and event.stream != stream) or (type_names and event.type not in type_names):
+                if (stream and event.stream != stream) or (
+                    type_names and event.type not in type_names
+                ):
                     continue
                 click.echo(_json_line(event) if as_json else _line(event))
                 shown += 1
@@ -166,7 +172,9 @@ def _migrate(url: str, *, upgrade: bool) -> str | None:
     try:
         parsed = urls.parse(url)
         if parsed.backend not in ("sqlite", "postgresql"):
-            raise click.ClickException(f"{parsed.redacted} is not an SQL database: nothing to migrate")
+            raise click.ClickException(
+                f"{parsed.redacted} is not an SQL database: nothing to migrate"
+            )
         engine = create_engine(url)
         try:
             with engine.connect().execution_options(hublog_write=True) as conn:

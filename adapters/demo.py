@@ -70,14 +70,18 @@ class _Pool:
 
     async def emit(self, stream: str, *events: Event) -> None:
         expected = self.versions.get(stream, 0) or NO_STREAM
-        result = await self.store.append(self.hub_id, stream, list(events), expected_version=expected)
+        result = await self.store.append(
+            self.hub_id, stream, list(events), expected_version=expected
+        )
         self.versions[stream] = result.version
         self.appended += len(events)
 
     async def start(self) -> None:
         await self.emit(streams.HUB, HubStarted(resource_type=ResourceType.OLLAMA, node_id="demo"))
         for n, server in enumerate(self.servers, start=1):
-            config = OllamaConfig(port=11433 + n, models=["llama3.2", "qwen2.5"], process_id=4000 + n)
+            config = OllamaConfig(
+                port=11433 + n, models=["llama3.2", "qwen2.5"], process_id=4000 + n
+            )
             await self.emit(
                 streams.instance(server.id),
                 InstanceRegistered(
@@ -118,8 +122,15 @@ class _Pool:
         wanted = _status_after(server.failures)
         if wanted is not None and wanted != server.status:
             reason = "health check passed" if ok else f"failed {server.failures} health checks"
-            await self.emit(stream, HealthChanged(from_status=server.status, to_status=wanted, reason=reason,
-                                                  consecutive_failures=server.failures))
+            await self.emit(
+                stream,
+                HealthChanged(
+                    from_status=server.status,
+                    to_status=wanted,
+                    reason=reason,
+                    consecutive_failures=server.failures,
+                ),
+            )
             server.status = wanted
         if server.failures == 3:
             await self.emit(stream, RecoveryFailed(error="restart timed out after 20 s", attempt=1))
@@ -143,7 +154,9 @@ class _Pool:
             custom_metrics={"tokens_per_second": round(self.random.uniform(20, 60), 1)},
             last_updated=self.now,
         )
-        await self.emit(streams.metrics(server.id), MetricsSampled(metrics=metrics, sampled_at=self.now))
+        await self.emit(
+            streams.metrics(server.id), MetricsSampled(metrics=metrics, sampled_at=self.now)
+        )
 
     async def lease(self, server: _Server) -> None:
         stream = streams.lock(server.id)
@@ -153,8 +166,16 @@ class _Pool:
         elif len(server.leases) < 4 and self.random.random() < 0.6:
             token = self.versions.get(stream, 0) + 1
             owner = f"workflow-{self.random.randint(100, 999)}"
-            await self.emit(stream, LockGranted(owner=owner, token=token, ttl_s=LEASE.total_seconds(),
-                                                expires_at=self.now + LEASE, capacity=4))
+            await self.emit(
+                stream,
+                LockGranted(
+                    owner=owner,
+                    token=token,
+                    ttl_s=LEASE.total_seconds(),
+                    expires_at=self.now + LEASE,
+                    capacity=4,
+                ),
+            )
             server.leases.append((owner, token))
 
 

@@ -57,7 +57,9 @@ class MemoryEventStore(EventStore):
         version = hub.versions.get(stream, 0)
         check_expected_version(hub_id, stream, expected, version)
         # never earlier than the hub's last event, so time lookups can bisect
-        recorded_at = max(datetime.now(UTC), hub.log[-1].recorded_at) if hub.log else datetime.now(UTC)
+        recorded_at = (
+            max(datetime.now(UTC), hub.log[-1].recorded_at) if hub.log else datetime.now(UTC)
+        )
         stored = [
             StoredEvent(
                 hub_id=hub_id,
@@ -96,7 +98,11 @@ class MemoryEventStore(EventStore):
         hub = self._hubs_by_id.get(hub_id)
         events = hub.streams.get(stream, []) if hub else []
         low = bisect.bisect_right(events, after_version, key=_version)
-        high = len(events) if before_version is None else bisect.bisect_left(events, before_version, key=_version)
+        high = (
+            len(events)
+            if before_version is None
+            else bisect.bisect_left(events, before_version, key=_version)
+        )
         if high <= low:
             return []
         if backwards:
@@ -122,7 +128,9 @@ class MemoryEventStore(EventStore):
         index = bisect.bisect_right(hub.log, when, key=_recorded_at)
         return hub.log[index - 1].position if index else 0
 
-    async def _delete_events(self, hub_id: str, stream: str, through_version: int, type_name: str) -> int:
+    async def _delete_events(
+        self, hub_id: str, stream: str, through_version: int, type_name: str
+    ) -> int:
         hub = self._hubs_by_id.get(hub_id)
         if hub is None:
             return 0

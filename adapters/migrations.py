@@ -5,11 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import sqlalchemy as sa
-from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 
+from alembic import command
 from eventstore.errors import SchemaVersionError
 
 
@@ -72,5 +73,5 @@ def check(connection: sa.Connection, where: str) -> None:
 def _known(script: ScriptDirectory, revision: str) -> bool:
     try:
         return script.get_revision(revision) is not None
-    except Exception:  # alembic raises several types for an unknown id
+    except CommandError:  # alembic's ResolutionError for an id it has no script for
         return False

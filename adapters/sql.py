@@ -80,7 +80,9 @@ class SQLEventStore(EventStore):
         kwargs = {} if max_event_bytes is None else {"max_event_bytes": max_event_bytes}
         super().__init__(codec=codec, **kwargs)
         if synchronous.lower() not in _SYNCHRONOUS:
-            raise StoreConfigurationError(f"synchronous must be one of {_SYNCHRONOUS}, got {synchronous!r}")
+            raise StoreConfigurationError(
+                f"synchronous must be one of {_SYNCHRONOUS}, got {synchronous!r}"
+            )
         if poll_interval <= 0:
             raise StoreConfigurationError(f"poll_interval must be > 0, got {poll_interval!r}")
         self.poll_interval = poll_interval
@@ -166,7 +168,11 @@ class SQLEventStore(EventStore):
     ) -> Sequence[StoredEvent]:
         query = (
             sa.select(*_EVENT_COLUMNS)
-            .where(events.c.hub_id == hub_id, events.c.stream == stream, events.c.version > after_version)
+            .where(
+                events.c.hub_id == hub_id,
+                events.c.stream == stream,
+                events.c.version > after_version,
+            )
             .order_by(events.c.version.desc() if backwards else events.c.version)
             .limit(limit)
         )
@@ -188,7 +194,9 @@ class SQLEventStore(EventStore):
             return [_stored(row) for row in conn.execute(query)]
 
     async def _stream_version(self, hub_id: str, stream: str) -> int:
-        query = sa.select(streams.c.version).where(streams.c.hub_id == hub_id, streams.c.stream == stream)
+        query = sa.select(streams.c.version).where(
+            streams.c.hub_id == hub_id, streams.c.stream == stream
+        )
         return await self._run(self._scalar, query) or 0
 
     async def _position_at(self, hub_id: str, when: datetime) -> int:
@@ -197,7 +205,9 @@ class SQLEventStore(EventStore):
         )
         return await self._run(self._scalar, query) or 0
 
-    async def _delete_events(self, hub_id: str, stream: str, through_version: int, type_name: str) -> int:
+    async def _delete_events(
+        self, hub_id: str, stream: str, through_version: int, type_name: str
+    ) -> int:
         query = events.delete().where(
             events.c.hub_id == hub_id,
             events.c.stream == stream,
@@ -211,7 +221,10 @@ class SQLEventStore(EventStore):
             return conn.execute(statement).rowcount
 
     async def _head(self, hub_id: str) -> int:
-        return await self._run(self._scalar, sa.select(hubs.c.head).where(hubs.c.hub_id == hub_id)) or 0
+        return (
+            await self._run(self._scalar, sa.select(hubs.c.head).where(hubs.c.hub_id == hub_id))
+            or 0
+        )
 
     async def _hubs(self) -> list[str]:
         return await self._run(self._scalars, sa.select(hubs.c.hub_id).where(hubs.c.head > 0))
@@ -260,10 +273,14 @@ def create_engine(url: str, synchronous: str = "full") -> sa.Engine:
     sa_url = urls.sqlalchemy_url(parsed)
     if parsed.backend == "postgresql":
         args = {} if "connect_timeout" in sa_url.query else {"connect_timeout": 10}
-        return sa.create_engine(sa_url, pool_pre_ping=True, pool_size=10, max_overflow=20, connect_args=args)
+        return sa.create_engine(
+            sa_url, pool_pre_ping=True, pool_size=10, max_overflow=20, connect_args=args
+        )
     synchronous = parsed.options.get("synchronous", synchronous).lower()
     if synchronous not in _SYNCHRONOUS:
-        raise StoreConfigurationError(f"synchronous must be one of {_SYNCHRONOUS}, got {synchronous!r}")
+        raise StoreConfigurationError(
+            f"synchronous must be one of {_SYNCHRONOUS}, got {synchronous!r}"
+        )
     engine = sa.create_engine(sa_url, connect_args={"timeout": 30, "check_same_thread": False})
     _configure_sqlite(engine, synchronous)
     return engine

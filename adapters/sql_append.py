@@ -27,7 +27,12 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from eventstore.envelope import AppendResult, NewEvent
-from eventstore.store import Expected, check_expected_version, expected_version_matches, resolve_retry
+from eventstore.store import (
+    Expected,
+    check_expected_version,
+    expected_version_matches,
+    resolve_retry,
+)
 
 from .sql_schema import events, hubs, streams
 
@@ -57,13 +62,17 @@ def append(
                 if retried is not None:
                     raise _Answered(retried)
                 check_expected_version(hub_id, stream, expected, version - n)
-            conn.execute(events.insert(), _rows(hub_id, stream, batch, head - n, version - n, recorded_at))
+            conn.execute(
+                events.insert(), _rows(hub_id, stream, batch, head - n, version - n, recorded_at)
+            )
     except _Answered as answered:
         return answered.result
     return AppendResult(version, head - n + 1, head)
 
 
-def answer_retry(conn: sa.Connection, hub_id: str, stream: str, batch: Sequence[NewEvent]) -> AppendResult | None:
+def answer_retry(
+    conn: sa.Connection, hub_id: str, stream: str, batch: Sequence[NewEvent]
+) -> AppendResult | None:
     """What an append whose ids are (partly) written returns; under the hub's lock.
 
     Raises: DuplicateEventError for a batch only partly written.
@@ -73,7 +82,9 @@ def answer_retry(conn: sa.Connection, hub_id: str, stream: str, batch: Sequence[
         return resolve_retry(hub_id, stream, batch, written_ids(conn, hub_id, batch))
 
 
-def written_ids(conn: sa.Connection, hub_id: str, batch: Sequence[NewEvent]) -> list[tuple[Any, ...]]:
+def written_ids(
+    conn: sa.Connection, hub_id: str, batch: Sequence[NewEvent]
+) -> list[tuple[Any, ...]]:
     rows = conn.execute(
         sa.select(events.c.event_id, events.c.stream, events.c.version, events.c.position)
         .where(events.c.hub_id == hub_id)
@@ -106,7 +117,8 @@ def _add_to_version(conn: sa.Connection, hub_id: str, stream: str, n: int) -> in
         _insert(conn, streams)
         .values(hub_id=hub_id, stream=stream, version=n)
         .on_conflict_do_update(
-            index_elements=[streams.c.hub_id, streams.c.stream], set_={"version": streams.c.version + n}
+            index_elements=[streams.c.hub_id, streams.c.stream],
+            set_={"version": streams.c.version + n},
         )
         .returning(streams.c.version)
     )
@@ -114,7 +126,12 @@ def _add_to_version(conn: sa.Connection, hub_id: str, stream: str, n: int) -> in
 
 
 def _rows(
-    hub_id: str, stream: str, batch: Sequence[NewEvent], head: int, version: int, recorded_at: datetime
+    hub_id: str,
+    stream: str,
+    batch: Sequence[NewEvent],
+    head: int,
+    version: int,
+    recorded_at: datetime,
 ) -> list[dict[str, Any]]:
     return [
         {

@@ -51,7 +51,7 @@ def create_store(url: str, **options: Any) -> EventStore:
     raise StoreConfigurationError(f"no backend for {parsed.redacted!r}")  # pragma: no cover
 
 
-class open_store:  # noqa: N801 - used like a function
+class open_store:
     """Open the event store at ``url``: ``memory://``, ``sqlite:///file.db``,
     ``postgresql://…``, ``redis://…``.
 
@@ -87,6 +87,9 @@ class open_store:  # noqa: N801 - used like a function
         return await self._open()
 
     async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         await self._store.close()

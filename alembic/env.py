@@ -12,9 +12,9 @@ from __future__ import annotations
 import os
 
 import sqlalchemy as sa
-from alembic import context
 
 from adapters.urls import sqlalchemy_url
+from alembic import context
 
 config = context.config
 

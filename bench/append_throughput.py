@@ -21,9 +21,9 @@ import anyio
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from adapters import open_store  # noqa: E402
-from eventstore import EventStore, HealthChecked  # noqa: E402
-from tests import services  # noqa: E402
+from adapters import open_store
+from eventstore import EventStore, HealthChecked
+from tests import services
 
 WRITERS = 8
 
@@ -79,12 +79,17 @@ def urls(stack: ExitStack, names: list[str]) -> dict[str, str]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--events", type=int, default=400)
     parser.add_argument("--backends", default="memory,sqlite,sqlite-normal,postgresql")
     args = parser.parse_args()
     with ExitStack() as stack:
-        table = {name: anyio.run(measure, url, args.events) for name, url in urls(stack, args.backends.split(",")).items()}
+        table = {
+            name: anyio.run(measure, url, args.events)
+            for name, url in urls(stack, args.backends.split(",")).items()
+        }
     cases = list(next(iter(table.values())))
     print(f"{'events/s':<16}" + "".join(f"{c:>22}" for c in cases))
     for name, row in table.items():

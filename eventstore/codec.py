@@ -41,13 +41,17 @@ class Upcasters:
         def decorator(fn: Upcaster) -> Upcaster:
             key = (type_name, from_version)
             if key in self._steps:
-                raise ValueError(f"an upcaster for {type_name} v{from_version} is already registered")
+                raise ValueError(
+                    f"an upcaster for {type_name} v{from_version} is already registered"
+                )
             self._steps[key] = fn
             return fn
 
         return decorator
 
-    def upcast(self, type_name: str, data: dict[str, Any], stored: int, current: int) -> dict[str, Any]:
+    def upcast(
+        self, type_name: str, data: dict[str, Any], stored: int, current: int
+    ) -> dict[str, Any]:
         for version in range(stored, current):
             step = self._steps.get((type_name, version))
             if step is None:

@@ -17,7 +17,6 @@ type never changes, a removed field is handled by an upcaster.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, ClassVar, Literal
 from uuid import UUID, uuid4
 

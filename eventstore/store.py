@@ -22,8 +22,22 @@ import anyio
 
 from . import streams
 from .codec import DEFAULT_CODEC, Codec
-from .envelope import ANY, NO_STREAM, AppendResult, ExpectedVersion, NewEvent, RecordedEvent, StoredEvent
-from .errors import BackendUnavailable, DuplicateEventError, InvalidEventError, StoreClosed, WrongExpectedVersion
+from .envelope import (
+    ANY,
+    NO_STREAM,
+    AppendResult,
+    ExpectedVersion,
+    NewEvent,
+    RecordedEvent,
+    StoredEvent,
+)
+from .errors import (
+    BackendUnavailable,
+    DuplicateEventError,
+    InvalidEventError,
+    StoreClosed,
+    WrongExpectedVersion,
+)
 from .events import Event
 
 Expected = int | ExpectedVersion
@@ -113,7 +127,12 @@ class EventStore(abc.ABC):
         while remaining is None or remaining > 0:
             size = self.page_size if remaining is None else min(self.page_size, remaining)
             page = await self._read_stream_page(
-                hub_id, stream, after_version=low, before_version=high, backwards=backwards, limit=size
+                hub_id,
+                stream,
+                after_version=low,
+                before_version=high,
+                backwards=backwards,
+                limit=size,
             )
             for stored in page:
                 yield self.codec.decode(stored)
@@ -256,7 +275,10 @@ class EventStore(abc.ABC):
         return self
 
     async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         await self.close()
 
@@ -282,7 +304,9 @@ class EventStore(abc.ABC):
     ) -> Sequence[StoredEvent]: ...
 
     @abc.abstractmethod
-    async def _read_log_page(self, hub_id: str, *, after: int, limit: int) -> Sequence[StoredEvent]: ...
+    async def _read_log_page(
+        self, hub_id: str, *, after: int, limit: int
+    ) -> Sequence[StoredEvent]: ...
 
     @abc.abstractmethod
     async def _stream_version(self, hub_id: str, stream: str) -> int: ...
@@ -291,7 +315,9 @@ class EventStore(abc.ABC):
     async def _position_at(self, hub_id: str, when: datetime) -> int: ...
 
     @abc.abstractmethod
-    async def _delete_events(self, hub_id: str, stream: str, through_version: int, type_name: str) -> int:
+    async def _delete_events(
+        self, hub_id: str, stream: str, through_version: int, type_name: str
+    ) -> int:
         """Delete events of ``type_name`` in ``stream`` with version <= through_version."""
 
     @abc.abstractmethod
@@ -324,7 +350,9 @@ class EventStore(abc.ABC):
         causation_id: str | UUID | None,
     ) -> list[NewEvent]:
         if isinstance(events, Event) or not isinstance(events, Sequence):
-            raise InvalidEventError(f"events must be a sequence of events, got {type(events).__name__}")
+            raise InvalidEventError(
+                f"events must be a sequence of events, got {type(events).__name__}"
+            )
         if not events:
             raise InvalidEventError(f"empty batch for stream {stream!r}: nothing to append")
         correlation = None if correlation_id is None else str(correlation_id)

@@ -59,7 +59,9 @@ def check_name(what: str, name: object) -> str:
     if not name or name.strip() != name:
         raise InvalidEventError(f"{what} must be non-empty without surrounding spaces: {name!r}")
     if len(name) > MAX_NAME_LENGTH:
-        raise InvalidEventError(f"{what} is longer than {MAX_NAME_LENGTH} characters: {name[:40]!r}…")
+        raise InvalidEventError(
+            f"{what} is longer than {MAX_NAME_LENGTH} characters: {name[:40]!r}…"
+        )
     bad = _bad_characters(name)
     if bad:
         raise InvalidEventError(f"{what} {name!r} contains characters the log refuses: {bad!r}")

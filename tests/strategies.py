@@ -52,7 +52,9 @@ def for_type(t: mi.Type, finite: bool = False) -> st.SearchStrategy[Any]:
     if isinstance(t, mi.UnionType):
         return st.one_of([for_type(u, finite) for u in t.types])
     if isinstance(t, mi.DictType):
-        return st.dictionaries(for_type(t.key_type, finite), for_type(t.value_type, finite), max_size=3)
+        return st.dictionaries(
+            for_type(t.key_type, finite), for_type(t.value_type, finite), max_size=3
+        )
     if isinstance(t, mi.ListType):
         return st.lists(for_type(t.item_type, finite), max_size=3)
     if isinstance(t, mi.VarTupleType):

@@ -65,9 +65,10 @@ def test_the_catalogue_covers_every_stream_category() -> None:
 
 
 def test_events_get_a_fresh_id_when_made() -> None:
-    assert HealthChecked(ok=True, checked_at=datetime.now(UTC)).event_id != HealthChecked(
-        ok=True, checked_at=datetime.now(UTC)
-    ).event_id
+    assert (
+        HealthChecked(ok=True, checked_at=datetime.now(UTC)).event_id
+        != HealthChecked(ok=True, checked_at=datetime.now(UTC)).event_id
+    )
 
 
 def test_a_field_of_the_wrong_type_is_refused_naming_it() -> None:

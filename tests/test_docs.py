@@ -27,7 +27,7 @@ def test_the_readme_python_examples_run(tmp_path: Path, monkeypatch: pytest.Monk
     assert examples, "the README has no Python example"
 
     for code in examples:
-        exec(compile(code, "README.md", "exec"), {"__name__": "readme"})
+        exec(compile(code, "README.md", "exec"), {"__name__": "readme"})  # noqa: S102 - our README
 
     assert (tmp_path / "quickstart.db").exists()
 
@@ -51,7 +51,9 @@ def _commands(group: click.Group, prefix: str = "") -> list[tuple[str, click.Com
     return found
 
 
-@pytest.mark.parametrize(("name", "command"), _commands(main), ids=lambda v: v if isinstance(v, str) else "")
+@pytest.mark.parametrize(
+    ("name", "command"), _commands(main), ids=lambda v: v if isinstance(v, str) else ""
+)
 def test_every_cli_command_is_documented_with_an_example(name: str, command: click.Command) -> None:
     if isinstance(command, click.Group):
         assert command.help, f"hublog {name} has no help"
@@ -61,10 +63,15 @@ def test_every_cli_command_is_documented_with_an_example(name: str, command: cli
 
 def test_the_import_rule_holds() -> None:
     result = subprocess.run(
-        [sys.executable, "-c", "from importlinter.cli import lint_imports_command; lint_imports_command()"],
+        [
+            sys.executable,
+            "-c",
+            "from importlinter.cli import lint_imports_command; lint_imports_command()",
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,
+        check=False,
     )
 
     assert result.returncode == 0, result.stdout + result.stderr

@@ -37,17 +37,24 @@ def test_postgresql_urls_use_psycopg_and_keep_driver_options() -> None:
 @pytest.mark.parametrize(
     ("url", "message"),
     [
-        ("mysql://root:hunter2@db/x", "unknown store URL scheme 'mysql' in 'mysql://root:***@db/x'"),
+        (
+            "mysql://root:hunter2@db/x",
+            "unknown store URL scheme 'mysql' in 'mysql://root:***@db/x'",
+        ),
         ("sqlite://", "names no file"),
         ("", "non-empty string"),
         ("http://[::1", "malformed store URL"),
     ],
 )
 def test_bad_urls_are_refused_clearly(url: str, message: str) -> None:
-    with pytest.raises(StoreConfigurationError, match=message.replace("*", r"\*").replace("(", r"\(")):
+    with pytest.raises(
+        StoreConfigurationError, match=message.replace("*", r"\*").replace("(", r"\(")
+    ):
         open_store(url)
 
 
 def test_redact_hides_only_the_password() -> None:
-    assert redact("postgresql://gleitzeit:s3cret@db:5432/g") == "postgresql://gleitzeit:***@db:5432/g"
+    assert (
+        redact("postgresql://gleitzeit:s3cret@db:5432/g") == "postgresql://gleitzeit:***@db:5432/g"
+    )
     assert redact("redis://localhost:6379") == "redis://localhost:6379"

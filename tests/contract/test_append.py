@@ -67,7 +67,9 @@ async def test_exact_expected_version_appends(store: EventStore) -> None:
     assert result.version == 2
 
 
-async def test_wrong_expected_version_names_everything_and_writes_nothing(store: EventStore) -> None:
+async def test_wrong_expected_version_names_everything_and_writes_nothing(
+    store: EventStore,
+) -> None:
     await store.append(HUB, A, [registered(), checked()])
 
     with pytest.raises(WrongExpectedVersion) as caught:
@@ -163,7 +165,9 @@ async def test_the_same_event_id_may_live_in_two_hubs(store: EventStore) -> None
         pytest.param(lambda: HubStarted(resource_type=ResourceType.OLLAMA), id="wrong-category"),
         pytest.param(lambda: {"type": "HealthChecked"}, id="not-an-event"),
         pytest.param(
-            lambda: HubStarted(resource_type=ResourceType.OLLAMA, settings={"blob": "x" * 2_000_000}),
+            lambda: HubStarted(
+                resource_type=ResourceType.OLLAMA, settings={"blob": "x" * 2_000_000}
+            ),
             id="too-large",
         ),
     ],
@@ -228,7 +232,9 @@ async def test_a_single_event_instead_of_a_batch_is_refused(store: EventStore) -
 async def test_envelope_carries_ids_and_the_backend_clock(store: EventStore) -> None:
     event = granted()
     before = await store.now()
-    await store.append(HUB, "lock/gpu-1", [event], correlation_id="req-7", causation_id=event.event_id)
+    await store.append(
+        HUB, "lock/gpu-1", [event], correlation_id="req-7", causation_id=event.event_id
+    )
     after = await store.now()
 
     [recorded] = [e async for e in store.read_log(HUB)]

@@ -52,7 +52,15 @@ async def task_writer(store: EventStore, name: str, written: list[UUID]) -> None
 
 async def process_writer(url: str, name: str, written: list[UUID]) -> None:
     result = await anyio.run_process(
-        [sys.executable, "-m", "tests.contract.writer_process", url, HUB, name, str(PROCESS_BATCHES)],
+        [
+            sys.executable,
+            "-m",
+            "tests.contract.writer_process",
+            url,
+            HUB,
+            name,
+            str(PROCESS_BATCHES),
+        ],
         cwd=ROOT,
     )
     written.extend(UUID(line) for line in result.stdout.decode().split())

@@ -42,7 +42,9 @@ ops = st.lists(
 )
 
 
-async def attempt(store: EventStore, hub: str, stream: str, batch: list[Event], expected: object) -> object:
+async def attempt(
+    store: EventStore, hub: str, stream: str, batch: list[Event], expected: object
+) -> object:
     try:
         return await store.append(hub, stream, batch, expected_version=expected)  # type: ignore[arg-type]
     except EventStoreError as exc:
@@ -50,10 +52,14 @@ async def attempt(store: EventStore, hub: str, stream: str, batch: list[Event], 
 
 
 async def log_of(store: EventStore, hub: str) -> list[tuple]:
-    return [(e.position, e.stream, e.version, e.event_id, e.type) async for e in store.read_log(hub)]
+    return [
+        (e.position, e.stream, e.version, e.event_id, e.type) async for e in store.read_log(hub)
+    ]
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(script=ops)
 async def test_random_batches_match_the_reference(store: EventStore, script: list[Op]) -> None:
     hub = f"model-{uuid4().hex[:10]}"  # examples share the store, never a hub
@@ -81,4 +87,6 @@ async def test_random_batches_match_the_reference(store: EventStore, script: lis
 
     assert await log_of(store, hub) == await log_of(reference, hub)
     for stream in STREAMS:
-        assert await store.stream_version(hub, stream) == await reference.stream_version(hub, stream)
+        assert await store.stream_version(hub, stream) == await reference.stream_version(
+            hub, stream
+        )

@@ -43,7 +43,11 @@ async def test_read_stream_after_version(ten: EventStore) -> None:
 
 
 async def test_read_stream_window_backwards_with_limit(ten: EventStore) -> None:
-    assert await versions(ten, after_version=2, before_version=9, backwards=True, limit=3) == [8, 7, 6]
+    assert await versions(ten, after_version=2, before_version=9, backwards=True, limit=3) == [
+        8,
+        7,
+        6,
+    ]
 
 
 async def test_read_stream_window_forwards_with_limit(ten: EventStore) -> None:

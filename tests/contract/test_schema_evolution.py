@@ -115,4 +115,3 @@ async def test_a_payload_that_does_not_fit_its_type_reads_as_corrupt(store: Even
     assert isinstance(recorded.event, CorruptEvent)
     assert recorded.event.type == "InstanceRegistered"
     assert msgspec.msgpack.decode(recorded.event.payload)["name"] == 7
-
