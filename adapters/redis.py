@@ -126,6 +126,7 @@ class RedisEventStore(EventStore):
         elif isinstance(client_or_url, redis.Redis | RedisCluster):
             self._client = client_or_url
             self.where = _describe(client_or_url)
+            options.setdefault("cluster", isinstance(client_or_url, RedisCluster))
         else:
             raise StoreConfigurationError(
                 "client_or_url must be a Redis URL, a redis.Redis or a RedisCluster, "

@@ -3,7 +3,10 @@ nodes, each hub whole on one node, hubs() across all of them."""
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
+from redis.cluster import RedisCluster
 from redis.crc import key_slot
 
 from adapters import open_store
@@ -80,3 +83,16 @@ async def test_a_plain_server_named_as_a_cluster_is_refused(redis_url: str) -> N
         StoreConfigurationError, match="names a Redis Cluster, but the server is not one"
     ):
         await open_store(url)
+
+
+async def test_a_cluster_client_given_is_used_and_left_open(local_cluster: LocalCluster) -> None:
+    prefix = f"hublog-test-{uuid.uuid4().hex[:12]}"
+    client = RedisCluster(host="127.0.0.1", port=local_cluster.nodes[0].port)
+    try:
+        async with RedisEventStore(client, key_prefix=prefix) as store:
+            await store.append("pool-1", "instance/a", [registered()])
+            assert await store.hubs() == ["pool-1"]
+
+        assert client.hget(HubKeys.of(prefix, "pool-1").meta, "head") == b"1"
+    finally:
+        client.close()
