@@ -191,8 +191,9 @@ class MetricsRolledUp(Event, frozen=True, kw_only=True):
     ``resolution_s`` is 60 or 3600.  ``through_version`` is the last
     ``metrics/<id>`` stream version covered: retention removes samples up to
     it only after this event is in the log, so a rebuild after the raw
-    samples are gone yields the same rollups.  The buckets are authoritative:
-    a fold sets its rows for these buckets to them.
+    samples are gone yields the same rollups.  ``until`` is the hour before
+    which every sample of the stream is summarised by such events.  The
+    buckets are authoritative: a fold sets its rows for these buckets to them.
     """
 
     category = "metrics"
@@ -200,6 +201,7 @@ class MetricsRolledUp(Event, frozen=True, kw_only=True):
     resolution_s: int
     through_version: int
     buckets: tuple[RollupBucket, ...]
+    until: UTCDateTime | None = None
 
 
 # --- stream "lock/<resource_id>" ----------------------------------------------
