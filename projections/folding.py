@@ -1,22 +1,27 @@
 """Folding without storage: all at once (the reference every stored read
-model must equal), or draining rows into memory as it goes (for big logs)."""
+model must equal), and batch by batch into rows, as runners store them."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, Iterable
+from collections.abc import AsyncIterable, Iterable, Sequence
 from typing import Any, TypeVar
 
 from eventstore.envelope import RecordedEvent
 
 from .readmodel import Projection, ReadModel
-from .tables import Tables, derived_writes, diff, rows_of, trim
+from .tables import Range, Tables, Writes, derived_writes, diff, history_tables, rows_of, trim
 
 S = TypeVar("S", bound=ReadModel)
+
+DRAIN_EVERY = 64
+"""Events folded before a batch moves its history rows out of the state: a
+fold copies a history table on every write, so it must stay small."""
 
 
 def fold(projection: Projection[S], events: Iterable[RecordedEvent], state: S | None = None) -> S:
     """``apply`` over ``events``: the whole read model, history included, in
-    one state.  Copies grow with the history: for big logs use :class:`Folder`."""
+    one state.  The copies grow with the history: for big logs use
+    :func:`fold_batch` or :class:`Folder`."""
     result = projection.initial() if state is None else state
     for event in events:
         result = projection.apply(result, event)
@@ -28,26 +33,67 @@ def rows(projection: Projection[Any], state: ReadModel) -> dict[str, dict[str, A
     return rows_of(projection, state)
 
 
+class Batch:
+    """One batch folded: the trimmed state after it, and what storing it takes."""
+
+    def __init__(self, state: ReadModel, writes: Writes, ranges: list[Range]) -> None:
+        self.state = state
+        self.writes = writes
+        self.ranges = ranges
+
+
+def fold_batch(
+    projection: Projection[Any],
+    before: ReadModel,
+    events: Sequence[RecordedEvent],
+    derived_before: dict[str, dict[str, Any]],
+) -> tuple[Batch, dict[str, dict[str, Any]]]:
+    """Fold ``events`` on the stored (trimmed) ``before``: the writes and
+    range deletes that store the result, and its derived rows."""
+    history: Writes = {}
+    ranges: dict[tuple[str, str], str] = {}
+    state = before
+    tables = history_tables(type(before))
+    for i in range(0, len(events), DRAIN_EVERY):
+        previous = state
+        for event in events[i : i + DRAIN_EVERY]:
+            state = projection.apply(state, event)
+        pruned = projection.prunes(previous, state)
+        if pruned:
+            # rows moved out earlier in this batch expire like stored ones
+            for table, start, stop in pruned:
+                ranges[(table, start)] = stop
+                for key in [k for k in history if k[0] == table and start <= k[1] < stop]:
+                    del history[key]
+        for table in tables:
+            for key, row in getattr(state, table).items():
+                history[(table, key)] = row
+        state = trim(state)
+    derived = projection.derived(state)
+    # A bucket that closed leaves the derived rows and enters a history table
+    # under the same key: the history row wins.
+    writes = derived_writes(derived_before, derived)
+    writes.update(history)
+    writes.update(diff(before, state))
+    return Batch(state, writes, [(t, start, stop) for (t, start), stop in ranges.items()]), derived
+
+
 class Folder:
-    """Folds events and keeps the read model as rows in memory, storing the
-    history every ``every`` events exactly as a runner commits a batch.
+    """Folds events into rows in memory, a batch at a time, exactly as a
+    runner stores them: ``folder.tables`` then holds what a stored read
+    model would hold."""
 
-    ``folder.tables`` then holds what a stored read model would hold.
-    """
-
-    def __init__(self, projection: Projection[Any], *, every: int = 256) -> None:
+    def __init__(self, projection: Projection[Any], *, every: int = 500) -> None:
         self.projection = projection
         self.every = every
         self.tables = Tables()
         self.state: ReadModel = projection.initial()
-        self._stored: ReadModel = self.state
         self._derived: dict[str, dict[str, Any]] = {}
-        self._pending = 0
+        self._pending: list[RecordedEvent] = []
 
     def add(self, event: RecordedEvent) -> None:
-        self.state = self.projection.apply(self.state, event)
-        self._pending += 1
-        if self._pending >= self.every:
+        self._pending.append(event)
+        if len(self._pending) >= self.every:
             self.flush()
 
     async def add_all(self, events: AsyncIterable[RecordedEvent]) -> None:
@@ -56,13 +102,10 @@ class Folder:
         self.flush()
 
     def flush(self) -> None:
-        """Store the pending rows in :attr:`tables`."""
-        if self._pending == 0:
+        """Store the pending events' rows in :attr:`tables`."""
+        if not self._pending:
             return
-        derived = self.projection.derived(self.state)
-        writes = derived_writes(self._derived, derived)
-        writes.update(diff(self._stored, self.state))  # history wins, as in the runner
-        self.tables.write(self.projection.prunes(self._stored, self.state), writes)
-        self.state = self._stored = trim(self.state)
-        self._derived = derived
-        self._pending = 0
+        batch, self._derived = fold_batch(self.projection, self.state, self._pending, self._derived)
+        self.tables.write(batch.ranges, batch.writes)
+        self.state = batch.state
+        self._pending = []

@@ -21,7 +21,7 @@ survive retention removing their samples from the log.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
 import msgspec
@@ -69,8 +69,44 @@ class SeriesHead(msgspec.Struct, frozen=True, kw_only=True):
     hour_counters: tuple[int, int] | None = None
     """The same, if that sample is in the open hour: deltas never cross an hour,
     so retention (which cuts at hours) cannot change them."""
-    minute: rollup.Acc | None = None
-    hour: rollup.Acc | None = None
+    minute: rollup.Minute | None = None
+    """The open minute's samples."""
+    hour: rollup.Aggregate | None = None
+    """The open hour's closed minutes (the open minute belongs to it too)."""
+    hours: tuple[tuple[datetime, int], ...] = ()
+    """(hour, version of the first sample at or after it) for the hours where
+    retention may cut: it finds the cut without reading the log."""
+    hours_from: datetime | None = None
+    """``hours`` is complete from this hour on (None: from the first sample)."""
+    rolled_through: int = 0
+    """The highest ``through_version`` of the stream's MetricsRolledUp events."""
+    rolled_until: datetime | None = None
+    """Every sample before this hour is summarised by MetricsRolledUp events."""
+
+    def first_version_from(self, hour: datetime) -> tuple[datetime, int] | None:
+        """``(hour, version)`` of the first sample at or after ``hour`` (moved
+        later to where ``hours`` is complete), or None if there is none."""
+        if self.hours_from is not None and hour < self.hours_from:
+            hour = self.hours_from
+        for start, version in self.hours:
+            if start >= hour:
+                return hour, version
+        return None
+
+    def open_buckets(self) -> dict[str, RollupBucket]:
+        """``{table: bucket}`` of the open minute and hour."""
+        if self.minute is None:
+            return {}
+        minute = rollup.close(self.minute)
+        return {
+            "rollups_1m": rollup.bucket(minute),
+            "rollups_1h": rollup.bucket(rollup.merge(self.hour, minute)),
+        }
+
+    def open_start(self, table: str) -> datetime | None:
+        if self.minute is None:
+            return None
+        return self.minute.start if table == "rollups_1m" else floor_to(self.minute.start, 3600)
 
 
 class MetricsMeta(Meta, frozen=True, kw_only=True):
@@ -96,15 +132,25 @@ class MetricsProjection(Projection[MetricHistory]):
         {"InstanceRegistered", "InstanceDeregistered", "MetricsSampled", "MetricsRolledUp"}
     )
 
-    def __init__(self, policy: RetentionPolicy | None = None) -> None:
+    def __init__(self, policy: RetentionPolicy | None = None, *, raw_samples: bool = True) -> None:
+        """``raw_samples=False`` keeps no ``samples`` rows (the retention job
+        only needs the rollups)."""
         self.policy = policy or RetentionPolicy()
+        self.raw_samples = raw_samples
+        self._cuts: tuple[datetime, dict[str, datetime]] | None = None  # memo: one per clock minute
 
     def fingerprint(self, hub_id: str) -> str:
-        return f"{super().fingerprint(hub_id)}:{self.policy.tag}"
+        raw = "" if self.raw_samples else ":no-samples"
+        return f"{super().fingerprint(hub_id)}:{self.policy.tag}{raw}"
 
     def cuts(self, meta: Meta) -> dict[str, datetime] | None:
         """The oldest time each expiring table keeps now (None before any event)."""
-        return None if meta.clock is None else self.policy.cuts(floor_to(meta.clock, 60))
+        if meta.clock is None:
+            return None
+        minute = floor_to(meta.clock, 60)
+        if self._cuts is None or self._cuts[0] != minute:
+            self._cuts = (minute, self.policy.cuts(minute))
+        return self._cuts[1]
 
     def tick(self, state: MetricHistory, meta: Meta) -> MetricHistory:
         assert isinstance(meta, MetricsMeta) and meta.clock is not None
@@ -132,11 +178,9 @@ class MetricsProjection(Projection[MetricHistory]):
         if cuts is None:
             return rows
         for head in state.series.values():
-            for table, acc in (("rollups_1m", head.minute), ("rollups_1h", head.hour)):
-                if acc is not None and acc.start >= cuts[table]:
-                    rows[table][keys.join(head.instance_id, keys.ts(acc.start))] = rollup.bucket(
-                        acc
-                    )
+            for table, bucket in head.open_buckets().items():
+                if bucket.start >= cuts[table]:
+                    rows[table][keys.join(head.instance_id, keys.ts(bucket.start))] = bucket
         return rows
 
     def evolve(self, state: MetricHistory, event: RecordedEvent) -> MetricHistory:
@@ -183,7 +227,7 @@ class MetricsProjection(Projection[MetricHistory]):
             state = flag(state, event, rules.COUNTER_DECREASED, detail)
         cuts = self.cuts(state.meta)
         assert cuts is not None
-        if e.sampled_at >= cuts["samples"]:
+        if self.raw_samples and e.sampled_at >= cuts["samples"]:
             row = SampleRow(
                 instance_id=head.instance_id,
                 incarnation=head.incarnation,
@@ -201,37 +245,53 @@ class MetricsProjection(Projection[MetricHistory]):
                 f"sampled at {e.sampled_at}, not after {head.last_sampled_at}: left out of rollups"
             )
             return _put(flag(state, event, rules.SAMPLE_TIME_NOT_INCREASING, detail), head)
-        return self._rolled(state, head, e, cuts)
+        return self._rolled(state, head, e, cuts, event.version)
 
     def _rolled(
-        self, state: MetricHistory, head: SeriesHead, e: MetricsSampled, cuts: dict[str, datetime]
+        self,
+        state: MetricHistory,
+        head: SeriesHead,
+        e: MetricsSampled,
+        cuts: dict[str, datetime],
+        version: int,
     ) -> MetricHistory:
-        """Add an accepted sample to the open buckets, closing those it leaves."""
+        """Add an accepted sample to the open minute, closing the minute and
+        hour it leaves (times increase, so buckets only move forward)."""
         m, at = e.metrics, e.sampled_at
         counters = (m.request_count, m.error_count)
-        minute_start, hour_start = floor_to(at, 60), floor_to(at, 3600)
-        closed: dict[str, tuple[rollup.Acc, str]] = {}
+        minute_start = floor_to(at, 60)
         minute, hour, previous = head.minute, head.hour, head.hour_counters
+        closed: list[tuple[str, RollupBucket]] = []
         if minute is not None and minute.start != minute_start:
-            closed["rollups_1m"], minute = (minute, "rollups_1m"), None
-        if hour is not None and hour.start != hour_start:
-            closed["rollups_1h"], hour, previous = (hour, "rollups_1h"), None, None
+            done = rollup.close(minute)
+            closed.append(("rollups_1m", rollup.bucket(done)))
+            hour, minute = rollup.merge(hour, done), None
+            if hour.start != floor_to(at, 3600):
+                closed.append(("rollups_1h", rollup.bucket(hour)))
+                hour, previous = None, None
         requests, errors = _delta(previous, counters)
         values, custom = rollup.values_of(m), rollup.numeric_custom(m.custom_metrics)
+        hours, hours_from = head.hours, head.hours_from
+        if head.last_sampled_at is None or floor_to(at, 3600) > floor_to(
+            head.last_sampled_at, 3600
+        ):
+            hours, hours_from = _indexed(
+                hours, hours_from, floor_to(at, 3600), version, cuts["samples"]
+            )
         head = replace(
             head,
+            hours=hours,
+            hours_from=hours_from,
             last_sampled_at=at,
             counters=counters,
             hour_counters=counters,
             minute=rollup.add(minute, minute_start, values, custom, requests, errors),
-            hour=rollup.add(hour, hour_start, values, custom, requests, errors),
+            hour=hour,
         )
-        for acc, table in closed.values():
-            if acc.start >= cuts[table]:
-                key = keys.join(head.instance_id, keys.ts(acc.start))
-                state = replace(
-                    state, **{table: {**getattr(state, table), key: rollup.bucket(acc)}}
-                )
+        for table, bucket in closed:
+            if bucket.start >= cuts[table]:
+                key = keys.join(head.instance_id, keys.ts(bucket.start))
+                state = replace(state, **{table: {**getattr(state, table), key: bucket}})
         return _put(state, head)
 
     def _rolled_up(
@@ -240,26 +300,52 @@ class MetricsProjection(Projection[MetricHistory]):
         table = TABLE_BY_RESOLUTION.get(e.resolution_s)
         if table is None:
             raise ValueError(f"resolution_s {e.resolution_s} is neither 60 nor 3600")
-        open_acc = head.minute if table == "rollups_1m" else head.hour
+        open_start = head.open_start(table)
         cuts = self.cuts(state.meta)
         assert cuts is not None
         rows = dict(getattr(state, table))
         for b in e.buckets:
-            if open_acc is not None and b.start >= open_acc.start:
+            if open_start is not None and b.start >= open_start:
                 detail = (
-                    f"bucket {b.start} of {table} is not older than the open one ({open_acc.start})"
+                    f"bucket {b.start} of {table} is not older than the open one ({open_start})"
                 )
                 state = flag(state, event, rules.ROLLUP_OVERLAPS_OPEN, detail)
             elif b.start >= cuts[table]:
                 rows[keys.join(head.instance_id, keys.ts(b.start))] = b
+        until = head.rolled_until
+        if e.until is not None and (until is None or e.until > until):
+            until = e.until
+        head = replace(
+            head, rolled_through=max(head.rolled_through, e.through_version), rolled_until=until
+        )
         return _put(replace(state, **{table: rows}), head)
+
+
+def _indexed(
+    hours: tuple[tuple[datetime, int], ...],
+    hours_from: datetime | None,
+    hour: datetime,
+    version: int,
+    raw_cut: datetime,
+) -> tuple[tuple[tuple[datetime, int], ...], datetime | None]:
+    """``hours`` with a new hour's first sample, less the hours retention can
+    no longer cut at (an hour before the raw window's)."""
+    hours = (*hours, (hour, version))
+    horizon = floor_to(raw_cut, 3600) - timedelta(hours=1)
+    if hours[0][0] < horizon:
+        hours = tuple(h for h in hours if h[0] >= horizon)
+        hours_from = horizon
+    return hours, hours_from
 
 
 def _delta(previous: tuple[int, int] | None, current: tuple[int, int]) -> tuple[int, int]:
     """Requests and errors since ``previous``; a counter that went down restarted."""
     if previous is None:
         return 0, 0
-    return tuple(c - p if c >= p else c for p, c in zip(previous, current, strict=True))  # type: ignore[return-value]
+    (p_req, p_err), (c_req, c_err) = previous, current
+    return (c_req - p_req if c_req >= p_req else c_req), (
+        c_err - p_err if c_err >= p_err else c_err
+    )
 
 
 def _put(state: MetricHistory, head: SeriesHead) -> MetricHistory:

@@ -1,8 +1,11 @@
-"""Rollup arithmetic: one open bucket's accumulator, and the bucket it yields.
+"""Rollup arithmetic: the open minute's samples, the open hour's aggregate,
+and the buckets they yield.
 
-The fold and the retention job both feed samples through :func:`add`, one
-at a time in log order, so a bucket computed by either is the same to the
-last bit (float sums depend on the order of addition).
+A minute keeps its samples' values; when it closes, its aggregate (sums by
+``math.fsum``: correctly rounded, so independent of order and of the Python
+version) is merged into its hour.  The fold and the retention job share
+this code and feed it the same samples in log order, so a bucket computed
+by either is the same to the last bit.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ import msgspec
 
 from eventstore.events import RollupBucket
 from eventstore.values import Metrics
+
+from .policy import floor_to
 
 NUMERIC = (
     "cpu_percent",
@@ -30,11 +35,23 @@ NUMERIC = (
     "active_connections",
     "queued_requests",
 )
+"""The numeric fields of Metrics, in declaration order (see :func:`values_of`)."""
 _RESPONSE = NUMERIC.index("avg_response_time_ms")
+_N = len(NUMERIC)
 
 
-class Acc(msgspec.Struct, frozen=True, kw_only=True, array_like=True):
-    """The running aggregates of one open bucket (values in :data:`NUMERIC` order)."""
+class Minute(msgspec.Struct, frozen=True, kw_only=True, array_like=True):
+    """The open minute: its samples' values, as they came."""
+
+    start: datetime
+    values: tuple[tuple[float, ...], ...]
+    custom: tuple[dict[str, float], ...]
+    request_delta: int = 0
+    error_delta: int = 0
+
+
+class Aggregate(msgspec.Struct, frozen=True, kw_only=True, array_like=True):
+    """Closed minutes merged: what a bucket needs, in :data:`NUMERIC` order."""
 
     start: datetime
     count: int
@@ -49,24 +66,14 @@ class Acc(msgspec.Struct, frozen=True, kw_only=True, array_like=True):
 
 
 def values_of(metrics: Metrics) -> tuple[float, ...]:
-    m = metrics
-    return (
-        float(m.cpu_percent),
-        float(m.memory_percent),
-        float(m.memory_mb),
-        float(m.disk_io_mb),
-        float(m.network_io_mb),
-        float(m.request_count),
-        float(m.error_count),
-        float(m.avg_response_time_ms),
-        float(m.p95_response_time_ms),
-        float(m.p99_response_time_ms),
-        float(m.active_connections),
-        float(m.queued_requests),
-    )
+    """The numeric fields, in :data:`NUMERIC` order (ints stay ints: no
+    conversion per sample; :func:`bucket` makes floats)."""
+    return msgspec.structs.astuple(metrics)[:_N]
 
 
 def numeric_custom(custom: dict[str, Any]) -> dict[str, float]:
+    if not custom:
+        return {}
     return {
         name: float(value)
         for name, value in custom.items()
@@ -75,62 +82,99 @@ def numeric_custom(custom: dict[str, Any]) -> dict[str, float]:
 
 
 def add(
-    acc: Acc | None,
+    minute: Minute | None,
     start: datetime,
     values: tuple[float, ...],
     custom: dict[str, float],
     request_delta: int,
     error_delta: int,
-) -> Acc:
-    """``acc`` with one more sample; a new accumulator when ``acc`` is None."""
-    if acc is None:
-        return Acc(
+) -> Minute:
+    """``minute`` with one more sample (a new minute at ``start`` for None)."""
+    if minute is None:
+        return Minute(
             start=start,
-            count=1,
-            mins=values,
-            maxs=values,
-            sums=values,
-            custom={name: (v, v, v, 1) for name, v in custom.items()},
-            response_times=(values[_RESPONSE],),
+            values=(values,),
+            custom=(custom,),
             request_delta=request_delta,
             error_delta=error_delta,
         )
-    merged = acc.custom
-    if custom:
-        merged = dict(acc.custom)
-        for name, v in custom.items():
-            old = merged.get(name)
-            merged[name] = (
-                (v, v, v, 1)
-                if old is None
-                else (min(old[0], v), max(old[1], v), old[2] + v, old[3] + 1)
-            )
-    return Acc(
-        start=acc.start,
-        count=acc.count + 1,
-        mins=tuple(map(min, acc.mins, values)),
-        maxs=tuple(map(max, acc.maxs, values)),
-        sums=tuple(map(float.__add__, acc.sums, values)),
-        custom=merged,
-        response_times=(*acc.response_times, values[_RESPONSE]),
-        request_delta=acc.request_delta + request_delta,
-        error_delta=acc.error_delta + error_delta,
+    return Minute(
+        start=minute.start,
+        values=(*minute.values, values),
+        custom=(*minute.custom, custom),
+        request_delta=minute.request_delta + request_delta,
+        error_delta=minute.error_delta + error_delta,
     )
 
 
-def bucket(acc: Acc) -> RollupBucket:
-    """The bucket an accumulator stands for."""
-    n = acc.count
-    stats = {name: (acc.mins[i], acc.maxs[i], acc.sums[i] / n) for i, name in enumerate(NUMERIC)}
-    for name, (low, high, total, count) in sorted(acc.custom.items()):
+def close(minute: Minute) -> Aggregate:
+    """The aggregate of a minute's samples."""
+    values = minute.values
+    custom: dict[str, tuple[float, float, float, int]] = {}
+    if any(minute.custom):
+        by_name: dict[str, list[float]] = {}
+        for sample in minute.custom:
+            for name, value in sample.items():
+                by_name.setdefault(name, []).append(value)
+        custom = {n: (min(v), max(v), math.fsum(v), len(v)) for n, v in sorted(by_name.items())}
+    return Aggregate(
+        start=minute.start,
+        count=len(values),
+        mins=tuple(map(float, map(min, *values)))
+        if len(values) > 1
+        else tuple(map(float, values[0])),
+        maxs=tuple(map(float, map(max, *values)))
+        if len(values) > 1
+        else tuple(map(float, values[0])),
+        sums=tuple(map(math.fsum, zip(*values, strict=True))),
+        custom=custom,
+        response_times=tuple([float(v[_RESPONSE]) for v in values]),
+        request_delta=minute.request_delta,
+        error_delta=minute.error_delta,
+    )
+
+
+def merge(hour: Aggregate | None, part: Aggregate) -> Aggregate:
+    """An hour with one more closed minute (a new hour for None)."""
+    if hour is None:
+        return msgspec.structs.replace(part, start=floor_to(part.start, 3600))
+    custom = hour.custom
+    if part.custom:
+        custom = dict(custom)
+        for name, (low, high, total, n) in part.custom.items():
+            old = custom.get(name)
+            custom[name] = (
+                (low, high, total, n)
+                if old is None
+                else (min(old[0], low), max(old[1], high), old[2] + total, old[3] + n)
+            )
+    return Aggregate(
+        start=hour.start,
+        count=hour.count + part.count,
+        mins=tuple(map(min, hour.mins, part.mins)),
+        maxs=tuple(map(max, hour.maxs, part.maxs)),
+        sums=tuple(map(float.__add__, hour.sums, part.sums)),
+        custom=custom,
+        response_times=hour.response_times + part.response_times,
+        request_delta=hour.request_delta + part.request_delta,
+        error_delta=hour.error_delta + part.error_delta,
+    )
+
+
+def bucket(agg: Aggregate) -> RollupBucket:
+    """The bucket an aggregate stands for."""
+    n = agg.count
+    means = [total / n for total in agg.sums]
+    stats = dict(zip(NUMERIC, zip(agg.mins, agg.maxs, means, strict=True), strict=True))
+    for name, (low, high, total, count) in sorted(agg.custom.items()):
         stats[f"custom.{name}"] = (low, high, total / count)
     return RollupBucket(
-        start=acc.start,
+        start=agg.start,
         count=n,
         stats=stats,
-        p95_response_time_ms=p95(acc.response_times),
-        request_delta=acc.request_delta,
-        error_delta=acc.error_delta,
+        p95_response_time_ms=p95(agg.response_times),
+        request_delta=agg.request_delta,
+        error_delta=agg.error_delta,
     )
 
 

@@ -25,9 +25,10 @@ from eventstore.store import EventStore
 
 from . import codec
 from .errors import CheckpointConflict, ProjectionOutdated
+from .folding import fold_batch
 from .readmodel import Projection, ReadModel
 from .storage import Commit, ReadModelStore
-from .tables import META, derived_writes, diff, from_rows, trim
+from .tables import META, from_rows
 
 log = logging.getLogger(__name__)
 
@@ -178,28 +179,22 @@ class ProjectionRunner:
     async def _process(self, batch: Sequence[RecordedEvent]) -> bool:
         """Fold and commit one batch; False when another writer had moved the
         checkpoint (the runner has reloaded, the batch is not applied)."""
-        before = self.state
-        after = before
-        for event in batch:
-            after = self.projection.apply(after, event)
-        derived = self.projection.derived(after)
-        # A bucket that closed leaves the derived rows and enters a history
-        # table under the same key: the history row wins.
-        writes = derived_writes(self._derived, derived)
-        writes.update(diff(before, after))
+        folded, derived = fold_batch(self.projection, self.state, batch, self._derived)
+        after = folded.state
         position = batch[-1].position
         snapshot = None
         if self.snapshot_every is not None and position - self._snapshot_at >= self.snapshot_every:
-            snapshot = codec.encode_state(trim(after))
+            snapshot = codec.encode_state(after)
         commit = Commit(
             projection=self.projection.name,
             hub_id=self.hub_id,
             fingerprint=self.fingerprint,
             after=self.position,
             position=position,
-            ranges=tuple(self.projection.prunes(before, after)),
+            ranges=tuple(folded.ranges),
             writes=tuple(
-                (t, k, None if row is None else codec.encode(row)) for (t, k), row in writes.items()
+                (t, k, None if row is None else codec.encode(row))
+                for (t, k), row in folded.writes.items()
             ),
             snapshot=snapshot,
         )
@@ -209,7 +204,7 @@ class ProjectionRunner:
             log.info("%s; reloading", conflict)
             await self.load()
             return False
-        self._state, self._derived, self.position = trim(after), derived, position
+        self._state, self._derived, self.position = after, derived, position
         if snapshot is not None:
             self._snapshot_at = position
         if self.on_batch is not None:

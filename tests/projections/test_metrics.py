@@ -103,9 +103,9 @@ async def test_samples_and_rollups_expire_by_the_logs_clock(
     script = Script(store)
     policy = RetentionPolicy(raw_s=3600, minute_s=3 * 3600, hour_s=6 * 3600)
     projection = MetricsProjection(policy)
-    start = await hours_ago(store, 10)
+    start = floor_to(await store.now(), 60) - timedelta(hours=10)
     await script.register("a")
-    for i in range(10 * 6):  # every 10 minutes for 10 hours
+    for i in range(10 * 6 + 1):  # every 10 minutes for 10 hours, up to this minute
         await script.sample("a", start + timedelta(minutes=10 * i), requests=i)
     await run(store, storage, projection, batch_size=7)
 
@@ -114,14 +114,14 @@ async def test_samples_and_rollups_expire_by_the_logs_clock(
     samples = await reader.samples(HUB, "a")
     assert samples and min(s.sampled_at for s in samples) >= minute - timedelta(hours=1)
     assert len(samples) == len(
-        [i for i in range(60) if start + timedelta(minutes=10 * i) >= minute - timedelta(hours=1)]
+        [i for i in range(61) if start + timedelta(minutes=10 * i) >= minute - timedelta(hours=1)]
     )
     minutes = await reader.rollups(HUB, "a", 60)
     assert minutes and min(b.start for b in minutes) >= minute - timedelta(hours=3)
     hours = await reader.rollups(HUB, "a", 3600)
     assert [b.start for b in hours] == [
         h
-        for h in (start + timedelta(hours=k) for k in range(10))
+        for h in (floor_to(start, 3600) + timedelta(hours=k) for k in range(11))
         if h >= minute - timedelta(hours=6)
     ]
     assert await stored_rows(storage, projection) == await folded_rows(store, projection)
