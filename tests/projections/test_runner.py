@@ -44,12 +44,14 @@ class MysteryHappened(Event, frozen=True, kw_only=True):
     detail: str = ""
 
 
-async def append_foreign(store: EventStore, stream: str, events: Sequence[Event]) -> None:
+async def append_foreign(
+    store: EventStore, stream: str, events: Sequence[Event], hub: str = HUB
+) -> None:
     """Append with a codec that knows ``events``' types (readers use the default one)."""
     reader_codec = store.codec
     store.codec = Codec(types=[type(e) for e in events])
     try:
-        await store.append(HUB, stream, list(events))
+        await store.append(hub, stream, list(events))
     finally:
         store.codec = reader_codec
 
