@@ -27,4 +27,10 @@ def readmodel_store_for(store: EventStore) -> ReadModelStore:
         from .sql_readmodels import SQLReadModelStore
 
         return SQLReadModelStore(store.engine)
-    raise StoreConfigurationError(f"no read-model storage for {type(store).__name__} yet")
+    from .redis import RedisEventStore
+
+    if isinstance(store, RedisEventStore):
+        from .readmodels_redis import RedisReadModelStore
+
+        return RedisReadModelStore(store)
+    raise StoreConfigurationError(f"no read-model storage for {type(store).__name__}")

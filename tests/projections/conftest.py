@@ -18,7 +18,7 @@ from projections import ReadModels, ReadModelStore
 from tests.conftest import Backend
 from tests.contract.conftest import BACKENDS
 
-STORAGE_KINDS = {"memory", "sqlite", "postgresql"}
+STORAGE_KINDS = {"memory", "sqlite", "postgresql", "redis"}
 PROJECTION_BACKENDS = [b for b in BACKENDS if b.kind in STORAGE_KINDS]
 SQL_BACKENDS = [
     b for b in PROJECTION_BACKENDS if b.kind in ("sqlite", "postgresql") and b.anyio == "asyncio"
