@@ -77,6 +77,7 @@ class HubProjection(Projection[HubState]):
     state_type = HubState
     categories = frozenset({"hub", "instance", "metrics", "lock"})
     derived_types: ClassVar[dict[str, type]] = {"summary": HubSummary}
+    snapshot_every: ClassVar[int | None] = 1000  # what state_at replays at most, past a snapshot
 
     def evolve(self, state: HubState, event: RecordedEvent) -> HubState:
         category = streams.category_of(event.stream)

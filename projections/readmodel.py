@@ -99,6 +99,8 @@ class Projection(abc.ABC, Generic[S]):
     it may be one that matters."""
     derived_types: ClassVar[dict[str, type]] = {}
     """Row types of the tables :meth:`derived` fills."""
+    snapshot_every: ClassVar[int | None] = None
+    """A runner's default snapshot interval (positions) for this projection."""
 
     def fingerprint(self, hub_id: str) -> str:
         """What a stored read model must have been built by to be continued."""

@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 
 DEFAULT_BATCH = 500
 COMMIT_ATTEMPTS = 5
+PROJECTION_DEFAULT: Any = object()
+"""``snapshot_every``: the projection's own ``snapshot_every``."""
 
 
 class ProjectionRunner:
@@ -42,7 +44,9 @@ class ProjectionRunner:
     Args:
         batch_size: events folded per commit (at most).
         snapshot_every: also store the state as a snapshot once this many
-            positions have passed since the last one (None: never).
+            positions have passed since the last one (None: never; by
+            default the projection's ``snapshot_every``: 1000 for the hub
+            projection, which ``state_at`` replays from).
         rebuild_if_outdated: when the stored model was built by another
             fingerprint (version or configuration), drop it and start from 0
             instead of raising ProjectionOutdated.
@@ -60,10 +64,12 @@ class ProjectionRunner:
         hub_id: str,
         *,
         batch_size: int = DEFAULT_BATCH,
-        snapshot_every: int | None = None,
+        snapshot_every: int | None = PROJECTION_DEFAULT,
         rebuild_if_outdated: bool = False,
         on_batch: Callable[[int], None] | None = None,
     ) -> None:
+        if snapshot_every is PROJECTION_DEFAULT:
+            snapshot_every = projection.snapshot_every
         if batch_size < 1:
             raise InvalidEventError(f"batch_size must be >= 1, got {batch_size!r}")
         if snapshot_every is not None and snapshot_every < 1:
@@ -204,6 +210,14 @@ class ProjectionRunner:
             log.info("%s; reloading", conflict)
             await self.load()
             return False
+        if after.meta.quarantined > self.state.meta.quarantined:
+            log.warning(
+                "%s of hub %s: %d event(s) quarantined up to position %d (see its quarantine table)",
+                self.projection.name,
+                self.hub_id,
+                after.meta.quarantined - self.state.meta.quarantined,
+                position,
+            )
         self._state, self._derived, self.position = after, derived, position
         if snapshot is not None:
             self._snapshot_at = position
@@ -233,7 +247,7 @@ async def rebuild(
     hub_id: str,
     *,
     batch_size: int = DEFAULT_BATCH,
-    snapshot_every: int | None = None,
+    snapshot_every: int | None = PROJECTION_DEFAULT,
     on_batch: Callable[[int], None] | None = None,
 ) -> int:
     """Drop a read model and fold it again from position 0; return the new
