@@ -21,6 +21,7 @@ from .pointintime import HubView, state_at
 from .policy import RetentionPolicy
 from .reader import ReadModels
 from .readmodel import Anomaly, Meta, Projection, Quarantined, ReadModel
+from .retention import RetentionReport, SeriesRetention, retain
 from .runner import ProjectionRunner, rebuild
 from .storage import Checkpoint, Commit, ReadModelStore, Snapshot
 from .summary import HubSummary
@@ -62,12 +63,15 @@ __all__ = [
     "ReadModelStore",
     "ReadModels",
     "RetentionPolicy",
+    "RetentionReport",
     "SampleRow",
     "SeriesHead",
+    "SeriesRetention",
     "Snapshot",
     "TransitionRow",
     "fold",
     "rebuild",
+    "retain",
     "rows",
     "standard_projections",
     "state_at",

@@ -14,6 +14,7 @@ from projections import (
     Checkpoint,
     CheckpointConflict,
     Commit,
+    Folder,
     HealthProjection,
     HubProjection,
     MetricsProjection,
@@ -79,6 +80,17 @@ async def test_any_batch_size_stores_what_folding_all_at_once_gives(
         position = await run(store, storage, projection, batch_size=batch_size)
         assert position == await store.head(HUB)
         assert await stored_rows(storage, projection) == await folded_rows(store, projection)
+
+
+async def test_a_folder_in_memory_holds_what_storage_holds(
+    store: EventStore, storage: ReadModelStore
+) -> None:
+    await a_busy_hub(store)
+    for projection in standard_projections():
+        folder = Folder(projection, every=6)
+        await folder.add_all(store.read_log(HUB))
+        await run(store, storage, projection)
+        assert folder.tables.as_dict() == await stored_rows(storage, projection)
 
 
 async def test_a_running_runner_follows_new_events(
