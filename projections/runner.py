@@ -20,11 +20,11 @@ from anyio.abc import TaskStatus
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from eventstore.envelope import RecordedEvent
-from eventstore.errors import BackendUnavailable, InvalidEventError
+from eventstore.errors import BackendUnavailable
 from eventstore.store import EventStore
 
 from . import codec
-from .errors import CheckpointConflict, ProjectionOutdated
+from .errors import CheckpointConflict, InvalidQuery, ProjectionOutdated
 from .folding import fold_batch
 from .readmodel import Projection, ReadModel
 from .storage import Commit, ReadModelStore
@@ -52,8 +52,9 @@ class ProjectionRunner:
             instead of raising ProjectionOutdated.
         on_batch: called with the new position after every commit.
 
-    Raises (from the methods): ProjectionOutdated, BackendUnavailable (after
-    retries), StoreClosed.
+    Raises: InvalidQuery for a batch size or snapshot interval below 1; from
+    the methods: ProjectionOutdated, BackendUnavailable (after retries),
+    StoreClosed.
     """
 
     def __init__(
@@ -71,9 +72,9 @@ class ProjectionRunner:
         if snapshot_every is PROJECTION_DEFAULT:
             snapshot_every = projection.snapshot_every
         if batch_size < 1:
-            raise InvalidEventError(f"batch_size must be >= 1, got {batch_size!r}")
+            raise InvalidQuery(f"batch_size must be >= 1, got {batch_size!r}")
         if snapshot_every is not None and snapshot_every < 1:
-            raise InvalidEventError(f"snapshot_every must be >= 1 or None, got {snapshot_every!r}")
+            raise InvalidQuery(f"snapshot_every must be >= 1 or None, got {snapshot_every!r}")
         self.store = store
         self.storage = storage
         self.projection = projection

@@ -17,6 +17,7 @@ from projections import (
     Folder,
     HealthProjection,
     HubProjection,
+    InvalidQuery,
     MetricsProjection,
     ProjectionOutdated,
     ProjectionRunner,
@@ -189,6 +190,21 @@ async def test_a_rebuilt_model_equals_the_live_one(
         ) == await store.head(HUB)
         assert seen == sorted(seen) and seen[-1] == await store.head(HUB)
         assert await stored_rows(storage, projection) == live[projection.name]
+
+
+async def test_nonsense_settings_are_refused_by_name(
+    store: EventStore, storage: ReadModelStore
+) -> None:
+    with pytest.raises(InvalidQuery, match="batch_size must be >= 1, got 0"):
+        ProjectionRunner(store, storage, HubProjection(), HUB, batch_size=0)
+    with pytest.raises(InvalidQuery, match="snapshot_every must be >= 1 or None, got -5"):
+        ProjectionRunner(store, storage, HubProjection(), HUB, snapshot_every=-5)
+    with pytest.raises(InvalidQuery, match="RetentionPolicy.minute_s must be > 0 seconds, got 0"):
+        RetentionPolicy(minute_s=0)
+    with pytest.raises(InvalidQuery, match="has no table 'nope'"):
+        await ReadModels(storage).rows(HubProjection(), HUB, "nope")
+    with pytest.raises(InvalidQuery, match="60 and 3600 seconds, not 300"):
+        await ReadModels(storage).rollups(HUB, "a", 300)
 
 
 def commit(after: int, position: int, **kw: object) -> Commit:
