@@ -171,7 +171,8 @@ class RedisReadModelStore(ReadModelStore):
                 (index[table], key, "0" if data is None else "1", b"" if data is None else data)
             )
         args.extend(("0", b"") if commit.snapshot is None else ("1", commit.snapshot))
-        await self._call(lambda node: node.sadd(self._registry(p), h), keys[0])
+        registry = self._registry(p)  # another slot: a hint written before the commit
+        await self._call(lambda node: node.sadd(registry, h), registry)
         done, stored = await self._call(
             lambda node: self._script("commit", _COMMIT, node)(keys, args, node), keys[0]
         )

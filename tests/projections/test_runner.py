@@ -58,8 +58,8 @@ async def append_foreign(
         store.codec = reader_codec
 
 
-async def a_busy_hub(store: EventStore) -> Script:
-    script = Script(store)
+async def a_busy_hub(store: EventStore, hub: str = HUB) -> Script:
+    script = Script(store, hub)
     now = await store.now()
     await script.started()
     for name in ("a", "b", "c"):
