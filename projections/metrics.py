@@ -227,6 +227,7 @@ class MetricsProjection(Projection[MetricHistory]):
             state = flag(state, event, rules.COUNTER_DECREASED, detail)
         cuts = self.cuts(state.meta)
         assert cuts is not None
+        samples = state.samples
         if self.raw_samples and e.sampled_at >= cuts["samples"]:
             row = SampleRow(
                 instance_id=head.instance_id,
@@ -238,48 +239,53 @@ class MetricsProjection(Projection[MetricHistory]):
                 metrics=m,
             )
             key = keys.join(head.instance_id, keys.ts(e.sampled_at), keys.seq(event.version))
-            state = replace(state, samples={**state.samples, key: row})
-        head = replace(head, samples=head.samples + 1, last_version=event.version)
+            samples = {**samples, key: row}
         if head.last_sampled_at is not None and e.sampled_at <= head.last_sampled_at:
             detail = (
                 f"sampled at {e.sampled_at}, not after {head.last_sampled_at}: left out of rollups"
             )
-            return _put(flag(state, event, rules.SAMPLE_TIME_NOT_INCREASING, detail), head)
-        return self._rolled(state, head, e, cuts, event.version)
+            state = flag(state, event, rules.SAMPLE_TIME_NOT_INCREASING, detail)
+            head = replace(head, samples=head.samples + 1, last_version=event.version)
+            return replace(state, samples=samples, series={**state.series, head.instance_id: head})
+        return self._rolled(state, samples, head, e, cuts, event.version)
 
     def _rolled(
         self,
         state: MetricHistory,
+        samples: dict[str, SampleRow],
         head: SeriesHead,
         e: MetricsSampled,
         cuts: dict[str, datetime],
         version: int,
     ) -> MetricHistory:
         """Add an accepted sample to the open minute, closing the minute and
-        hour it leaves (times increase, so buckets only move forward)."""
+        hour it leaves (times increase, so buckets only move forward).  The
+        hot path of every fold: one replace of the head, one of the state."""
         m, at = e.metrics, e.sampled_at
         counters = (m.request_count, m.error_count)
         minute_start = floor_to(at, 60)
         minute, hour, previous = head.minute, head.hour, head.hour_counters
-        closed: list[tuple[str, RollupBucket]] = []
-        if minute is not None and minute.start != minute_start:
-            done = rollup.close(minute)
-            closed.append(("rollups_1m", rollup.bucket(done)))
-            hour, minute = rollup.merge(hour, done), None
-            if hour.start != floor_to(at, 3600):
-                closed.append(("rollups_1h", rollup.bucket(hour)))
-                hour, previous = None, None
+        hours, hours_from = head.hours, head.hours_from
+        changes: dict[str, Any] = {"samples": samples}
+        if minute is None or minute.start != minute_start:
+            hour_start = floor_to(at, 3600)
+            if minute is not None:
+                done = rollup.close(minute)
+                self._keep(changes, state, "rollups_1m", head, rollup.bucket(done), cuts)
+                hour, minute = rollup.merge(hour, done), None
+                if hour.start != hour_start:
+                    self._keep(changes, state, "rollups_1h", head, rollup.bucket(hour), cuts)
+                    hour, previous = None, None
+            if head.last_sampled_at is None or hour_start > floor_to(head.last_sampled_at, 3600):
+                hours, hours_from = _indexed(
+                    hours, hours_from, hour_start, version, cuts["samples"]
+                )
         requests, errors = _delta(previous, counters)
         values, custom = rollup.values_of(m), rollup.numeric_custom(m.custom_metrics)
-        hours, hours_from = head.hours, head.hours_from
-        if head.last_sampled_at is None or floor_to(at, 3600) > floor_to(
-            head.last_sampled_at, 3600
-        ):
-            hours, hours_from = _indexed(
-                hours, hours_from, floor_to(at, 3600), version, cuts["samples"]
-            )
         head = replace(
             head,
+            samples=head.samples + 1,
+            last_version=version,
             hours=hours,
             hours_from=hours_from,
             last_sampled_at=at,
@@ -288,11 +294,22 @@ class MetricsProjection(Projection[MetricHistory]):
             minute=rollup.add(minute, minute_start, values, custom, requests, errors),
             hour=hour,
         )
-        for table, bucket in closed:
-            if bucket.start >= cuts[table]:
-                key = keys.join(head.instance_id, keys.ts(bucket.start))
-                state = replace(state, **{table: {**getattr(state, table), key: bucket}})
-        return _put(state, head)
+        changes["series"] = {**state.series, head.instance_id: head}
+        return replace(state, **changes)
+
+    @staticmethod
+    def _keep(
+        changes: dict[str, Any],
+        state: MetricHistory,
+        table: str,
+        head: SeriesHead,
+        bucket: RollupBucket,
+        cuts: dict[str, datetime],
+    ) -> None:
+        """Add a closed bucket to ``changes`` unless it has already expired."""
+        if bucket.start >= cuts[table]:
+            key = keys.join(head.instance_id, keys.ts(bucket.start))
+            changes[table] = {**getattr(state, table), key: bucket}
 
     def _rolled_up(
         self, state: MetricHistory, event: RecordedEvent, e: MetricsRolledUp, head: SeriesHead
