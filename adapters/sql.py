@@ -27,10 +27,11 @@ import sqlalchemy as sa
 
 from eventstore.codec import Codec
 from eventstore.envelope import AppendResult, NewEvent, StoredEvent
-from eventstore.errors import BackendUnavailable, StoreConfigurationError
+from eventstore.errors import StoreConfigurationError
 from eventstore.store import EventStore, Expected
 
 from . import migrations, sql_append, urls
+from .sql_engine import WRITE, Database
 from .sql_schema import events, hubs, streams
 
 T = TypeVar("T")
@@ -49,7 +50,6 @@ _EVENT_COLUMNS = (
     events.c.causation_id,
 )
 _SYNCHRONOUS = ("off", "normal", "full", "extra")
-_WRITE = "hublog_write"  # execution option: this transaction will write
 
 
 class SQLEventStore(EventStore):
@@ -87,13 +87,12 @@ class SQLEventStore(EventStore):
             raise StoreConfigurationError(f"poll_interval must be > 0, got {poll_interval!r}")
         self.poll_interval = poll_interval
         self.auto_migrate = auto_migrate
-        if isinstance(engine_or_url, sa.Engine):
-            self.engine, self._owns_engine = engine_or_url, False
-            self.where = self.engine.url.render_as_string(hide_password=True)
-        else:
-            self.engine, self._owns_engine = create_engine(engine_or_url, synchronous), True
-            self.where = urls.redact(engine_or_url)
-        self.dialect = self.engine.dialect.name
+        self.database = Database.of(engine_or_url, lambda url: create_engine(url, synchronous))
+        self.engine, self.where, self.dialect = (
+            self.database.engine,
+            self.database.where,
+            self.database.dialect,
+        )
         self._ready = False
         self._ready_lock: anyio.Lock | None = None
 
@@ -115,7 +114,7 @@ class SQLEventStore(EventStore):
                 self._ready = True
 
     def _prepare_schema(self) -> None:
-        with self.engine.connect().execution_options(**{_WRITE: True}) as conn:
+        with self.engine.connect().execution_options(**{WRITE: True}) as conn:
             if self.auto_migrate and migrations.current_revision(conn) is None:
                 migrations.upgrade(conn)
             migrations.check(conn, self.where)
@@ -123,7 +122,7 @@ class SQLEventStore(EventStore):
     async def close(self) -> None:
         if not self._closed:
             await super().close()
-            if self._owns_engine:
+            if self.database.owned:
                 await anyio.to_thread.run_sync(self.engine.dispose)
 
     async def now(self) -> datetime:
@@ -146,7 +145,7 @@ class SQLEventStore(EventStore):
     def _append_sync(
         self, hub_id: str, stream: str, batch: Sequence[NewEvent], expected: Expected
     ) -> AppendResult:
-        with self.engine.connect().execution_options(**{_WRITE: True}) as conn:
+        with self.engine.connect().execution_options(**{WRITE: True}) as conn:
             try:
                 return sql_append.append(conn, hub_id, stream, batch, expected)
             except sa.exc.IntegrityError:
@@ -223,7 +222,7 @@ class SQLEventStore(EventStore):
         return await self._run(self._write, query)
 
     def _write(self, statement: sa.Executable) -> int:
-        with self.engine.connect().execution_options(**{_WRITE: True}) as conn, conn.begin():
+        with self.engine.connect().execution_options(**{WRITE: True}) as conn, conn.begin():
             return conn.execute(statement).rowcount
 
     async def _head(self, hub_id: str) -> int:
@@ -259,15 +258,7 @@ class SQLEventStore(EventStore):
         return await anyio.to_thread.run_sync(self._translated, fn, *args)
 
     def _translated(self, fn: Callable[..., T], *args: Any) -> T:
-        """Driver errors that mean "not reachable now" become BackendUnavailable."""
-        try:
-            return fn(*args)
-        except (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.TimeoutError) as exc:
-            raise BackendUnavailable(f"{self.dialect} at {self.where}: {_reason(exc)}") from exc
-        except sa.exc.DBAPIError as exc:
-            if exc.connection_invalidated:
-                raise BackendUnavailable(f"{self.dialect} at {self.where}: {_reason(exc)}") from exc
-            raise
+        return self.database.call(fn, *args)
 
 
 def create_engine(url: str, synchronous: str = "full") -> sa.Engine:
@@ -305,7 +296,7 @@ def _configure_sqlite(engine: sa.Engine, synchronous: str) -> None:
 
     @sa.event.listens_for(engine, "begin")
     def _begin(conn: sa.Connection) -> None:
-        immediate = conn.get_execution_options().get(_WRITE, False)
+        immediate = conn.get_execution_options().get(WRITE, False)
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
@@ -330,8 +321,3 @@ def _stored(row: sa.Row[Any]) -> StoredEvent:
         correlation_id=row.correlation_id,
         causation_id=row.causation_id,
     )
-
-
-def _reason(exc: sa.exc.SQLAlchemyError) -> str:
-    orig = getattr(exc, "orig", None) or exc
-    return str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__

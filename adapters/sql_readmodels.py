@@ -20,16 +20,16 @@ import anyio
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from eventstore.errors import BackendUnavailable, StoreClosed
+from eventstore.errors import StoreClosed
 from projections.storage import Checkpoint, Commit, ReadModelStore, Snapshot, decide
 
-from . import migrations, urls
+from . import migrations
 from .sql import create_engine
+from .sql_engine import WRITE, Database
 from .sql_schema import NAME, metadata
 
 T = TypeVar("T")
 
-_WRITE = "hublog_write"  # the execution option sql.py's engines turn into BEGIN IMMEDIATE
 ROW_KEY = sa.String(400).with_variant(sa.String(400, collation="C"), "postgresql")
 PROJECTION = sa.String(100)
 
@@ -73,13 +73,12 @@ class SQLReadModelStore(ReadModelStore):
     """
 
     def __init__(self, engine_or_url: sa.Engine | str) -> None:
-        if isinstance(engine_or_url, sa.Engine):
-            self.engine, self._owns_engine = engine_or_url, False
-            self.where = self.engine.url.render_as_string(hide_password=True)
-        else:
-            self.engine, self._owns_engine = create_engine(engine_or_url), True
-            self.where = urls.redact(engine_or_url)
-        self.dialect = self.engine.dialect.name
+        self.database = Database.of(engine_or_url, create_engine)
+        self.engine, self.where, self.dialect = (
+            self.database.engine,
+            self.database.where,
+            self.database.dialect,
+        )
         self._insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
         self._checked = False
         self._closed = False
@@ -87,7 +86,7 @@ class SQLReadModelStore(ReadModelStore):
     async def close(self) -> None:
         if not self._closed:
             self._closed = True
-            if self._owns_engine:
+            if self.database.owned:
                 await anyio.to_thread.run_sync(self.engine.dispose)
 
     # --- the commit -----------------------------------------------------------
@@ -96,7 +95,7 @@ class SQLReadModelStore(ReadModelStore):
         return await self._run(self._commit_sync, commit)
 
     def _commit_sync(self, commit: Commit) -> bool:
-        with self.engine.connect().execution_options(**{_WRITE: True}) as conn, conn.begin():
+        with self.engine.connect().execution_options(**{WRITE: True}) as conn, conn.begin():
             stored = self._lock_checkpoint(conn, commit)
             if not decide(commit, stored):  # raises CheckpointConflict: rolled back
                 return False
@@ -248,7 +247,7 @@ class SQLReadModelStore(ReadModelStore):
         await self._run(self._drop_sync, projection, hub_id)
 
     def _drop_sync(self, projection: str, hub_id: str) -> None:
-        with self.engine.connect().execution_options(**{_WRITE: True}) as conn, conn.begin():
+        with self.engine.connect().execution_options(**{WRITE: True}) as conn, conn.begin():
             for table in (rows, snapshots, checkpoints):
                 conn.execute(
                     table.delete().where(table.c.projection == projection, table.c.hub_id == hub_id)
@@ -277,22 +276,8 @@ class SQLReadModelStore(ReadModelStore):
             migrations.check(conn, self.where)
 
     def _translated(self, fn: Callable[..., T], *args: Any) -> T:
-        """Driver errors that mean "not reachable now" become BackendUnavailable."""
-        try:
-            return fn(*args)
-        except (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.TimeoutError) as exc:
-            raise BackendUnavailable(f"{self.dialect} at {self.where}: {_reason(exc)}") from exc
-        except sa.exc.DBAPIError as exc:
-            if exc.connection_invalidated:
-                raise BackendUnavailable(f"{self.dialect} at {self.where}: {_reason(exc)}") from exc
-            raise
+        return self.database.call(fn, *args)
 
 
 def _model(projection: str, hub_id: str) -> tuple[sa.ColumnElement[bool], ...]:
     return rows.c.projection == projection, rows.c.hub_id == hub_id
-
-
-def _reason(exc: sa.exc.SQLAlchemyError) -> str:
-    orig = getattr(exc, "orig", None) or exc
-    text = str(orig).strip()
-    return text.splitlines()[0] if text else type(orig).__name__
