@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from adapters import open_store
+from eventstore import EventStore
 from tests import services
 
 
@@ -25,6 +27,18 @@ class Backend:
     @property
     def multiprocess(self) -> bool:
         return self.kind != "memory"
+
+
+@pytest.fixture
+def store_url(backend: Backend, make_url: Callable[[str], str]) -> str:
+    """Fresh data on the backend a suite's ``backend`` fixture names."""
+    return make_url(backend.kind)
+
+
+@pytest.fixture
+async def store(store_url: str) -> AsyncIterator[EventStore]:
+    async with open_store(store_url) as store:
+        yield store
 
 
 @pytest.fixture

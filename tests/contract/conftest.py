@@ -1,16 +1,13 @@
-"""The contract suite runs against every backend through the ``store`` fixture.
+"""The contract suite runs against every backend through the ``store`` fixture
+(``tests/conftest.py``), on fresh data of the backend ``backend`` names.
 
 Its ids name the backend (and the async library when it is not asyncio).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-
 import pytest
 
-from adapters import open_store
-from eventstore import EventStore
 from tests.conftest import Backend
 
 BACKENDS = [
@@ -32,14 +29,3 @@ def backend(request: pytest.FixtureRequest) -> Backend:
 @pytest.fixture
 def anyio_backend(backend: Backend) -> str:
     return backend.anyio
-
-
-@pytest.fixture
-def store_url(backend: Backend, make_url: Callable[[str], str]) -> str:
-    return make_url(backend.kind)
-
-
-@pytest.fixture
-async def store(store_url: str) -> AsyncIterator[EventStore]:
-    async with open_store(store_url) as store:
-        yield store

@@ -6,12 +6,11 @@ event store and the read-model store beside it (same database).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 
 import pytest
 
 import adapters.sql_readmodels  # noqa: F401 - its tables join sql_schema.metadata (the schema test)
-from adapters import open_store
 from adapters.projection_stores import readmodel_store_for
 from eventstore import EventStore
 from projections import ReadModels, ReadModelStore
@@ -33,17 +32,6 @@ def backend(request: pytest.FixtureRequest) -> Backend:
 @pytest.fixture
 def anyio_backend(backend: Backend) -> str:
     return backend.anyio
-
-
-@pytest.fixture
-def store_url(backend: Backend, make_url: Callable[[str], str]) -> str:
-    return make_url(backend.kind)
-
-
-@pytest.fixture
-async def store(store_url: str) -> AsyncIterator[EventStore]:
-    async with open_store(store_url) as store:
-        yield store
 
 
 @pytest.fixture
