@@ -172,7 +172,9 @@ class _Pool:
                     owner=owner,
                     token=token,
                     ttl_s=LEASE.total_seconds(),
-                    expires_at=self.now + LEASE,
+                    # Leases live on the backend's clock, not the simulated one:
+                    # that is the clock expiry is judged by.
+                    expires_at=await self.store.now() + LEASE,
                     capacity=4,
                 ),
             )
