@@ -1,6 +1,8 @@
-"""Everything of hublog that touches the outside: backends, ``open_store``,
-the hub-facing persistence API, configuration and the ``hublog`` CLI."""
+"""Everything of hublog that touches the outside: backends (``memory``,
+``sql/``, ``redis/``), ``open_store``, the hub-facing persistence API
+(``hub/``), the library behind the CLI (``replay/``) and the ``hublog``
+command (``cli/``)."""
 
-from .stores import open_store
+from .stores import open_store, readmodel_store_for
 
-__all__ = ["open_store"]
+__all__ = ["open_store", "readmodel_store_for"]

@@ -1,54 +1,100 @@
-"""``open_store(url)``: one entry point from a URL to a ready event store."""
+"""From a URL to a ready store: the one table of backends, ``open_store`` and
+``readmodel_store_for``.
+
+Adding a backend is one package in ``adapters/`` that exposes
+``create_store(url: StoreURL, **options) -> EventStore`` (its event store
+having a ``readmodel_store()`` method), one row in :data:`BACKENDS`, and one
+entry in ``tests/backends.py``.  Backend packages are imported only when a
+URL names them, so opening ``memory://`` or ``redis://`` never imports
+SQLAlchemy.
+"""
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Generator
+from dataclasses import dataclass
 from types import TracebackType
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from eventstore.errors import StoreConfigurationError
 from eventstore.store import EventStore
+from projections.readmodel_store import ReadModelStore
 
 from . import urls
 
 
-def _float_option(parsed: urls.StoreURL, name: str) -> dict[str, float]:
-    if name not in parsed.options:
-        return {}
-    try:
-        return {name: float(parsed.options[name])}
-    except ValueError:
+@dataclass(frozen=True)
+class BackendEntry:
+    """One backend: its name, the URL schemes that select it, its package."""
+
+    name: str
+    schemes: tuple[str, ...]
+    package: str
+
+
+BACKENDS: tuple[BackendEntry, ...] = (
+    BackendEntry("memory", ("memory",), "adapters.memory"),
+    BackendEntry("sqlite", ("sqlite", "sqlite+pysqlite"), "adapters.sql"),
+    BackendEntry("postgresql", ("postgresql", "postgres", "postgresql+psycopg"), "adapters.sql"),
+    BackendEntry("redis", ("redis", "rediss", "redis+cluster", "rediss+cluster"), "adapters.redis"),
+)
+_BY_SCHEME = {scheme: entry for entry in BACKENDS for scheme in entry.schemes}
+
+
+@runtime_checkable
+class WithReadModels(Protocol):
+    """An event store that can make the read-model store beside its log."""
+
+    def readmodel_store(self) -> ReadModelStore: ...
+
+
+def parse(url: object) -> urls.StoreURL:
+    """Which backend ``url`` names, and its options.
+
+    Raises: StoreConfigurationError for an unknown scheme or malformed URL
+    (the message names the URL, password redacted).
+    """
+    parts, options = urls.split(url)
+    assert isinstance(url, str)
+    entry = _BY_SCHEME.get(parts.scheme.lower())
+    if entry is None:
+        known = ", ".join(sorted(_BY_SCHEME))
         raise StoreConfigurationError(
-            f"option {name}={parsed.options[name]!r} in {parsed.redacted!r} is not a number"
-        ) from None
+            f"unknown store URL scheme {parts.scheme.lower()!r} in {urls.redact(url)!r}; "
+            f"known: {known}"
+        )
+    return urls.StoreURL(url, entry.name, options)
+
+
+def backend_package(parsed: urls.StoreURL) -> Any:
+    entry = next(e for e in BACKENDS if e.name == parsed.backend)
+    return importlib.import_module(entry.package)
 
 
 def create_store(url: str, **options: Any) -> EventStore:
     """The store for ``url``, not yet connected (see :func:`open_store`).
 
-    Raises: StoreConfigurationError for an unknown scheme or malformed URL
-    (the message names the URL, password redacted).
+    Raises: StoreConfigurationError for an unknown scheme, a malformed URL or
+    a bad option (the message names the URL, password redacted).
     """
-    parsed = urls.parse(url)
-    if parsed.backend == "memory":
-        from .memory import MemoryEventStore
+    parsed = parse(url)
+    store: EventStore = backend_package(parsed).create_store(parsed, **options)
+    return store
 
-        return MemoryEventStore(**options)
-    if parsed.backend in ("sqlite", "postgresql"):
-        from .sql import SQLEventStore, sqlite_is_fresh
 
-        fresh = parsed.backend == "sqlite" and sqlite_is_fresh(url)
-        options = {"auto_migrate": fresh, **_float_option(parsed, "poll_interval"), **options}
-        return SQLEventStore(url, **options)
-    if parsed.backend == "redis":
-        try:
-            from .redis import RedisEventStore  # type: ignore[import-not-found]
-        except ImportError:
-            raise StoreConfigurationError(
-                f"the Redis backend is not available in this build ({parsed.redacted!r})"
-            ) from None
-        return RedisEventStore(url, **options)
-    raise StoreConfigurationError(f"no backend for {parsed.redacted!r}")  # pragma: no cover
+def readmodel_store_for(store: EventStore) -> ReadModelStore:
+    """A :class:`ReadModelStore` beside ``store``'s log: same backend, same
+    database (for SQL the same connection pool, for Redis the same client).
+
+    For a memory event store it is a new, empty memory store each call: keep
+    the one you get.  Closing it leaves ``store`` open.
+
+    Raises: StoreConfigurationError for a backend with no read-model storage.
+    """
+    if not isinstance(store, WithReadModels):
+        raise StoreConfigurationError(f"no read-model storage for {type(store).__name__}")
+    return store.readmodel_store()
 
 
 class open_store:
@@ -64,7 +110,7 @@ class open_store:
     database must have been migrated (``hublog db upgrade URL``).
 
     Raises:
-        StoreConfigurationError: unknown scheme or malformed URL.
+        StoreConfigurationError: unknown scheme, malformed URL or bad option.
         SchemaVersionError: the database's schema is missing, older or newer.
         BackendUnavailable: the server did not answer.
     """

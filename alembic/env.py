@@ -13,7 +13,7 @@ import os
 
 import sqlalchemy as sa
 
-from adapters.urls import sqlalchemy_url
+from adapters.sql.settings import sqlalchemy_url
 from alembic import context
 
 config = context.config

@@ -24,8 +24,7 @@ import anyio
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from adapters import open_store
-from adapters.projection_stores import readmodel_store_for
+from adapters import open_store, readmodel_store_for
 from eventstore import EventStore, HealthChecked, LockGranted, Metrics, MetricsSampled
 from projections import ProjectionRunner, fold, standard_projections, state_at
 from projections.folding import Folder

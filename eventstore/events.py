@@ -261,7 +261,7 @@ HubEvent = (
     | LockExpired
 )
 
-CATALOGUE: tuple[type[Event], ...] = HubEvent.__args__  # type: ignore[attr-defined]
+CATALOGUE: tuple[type[Event], ...] = HubEvent.__args__
 
 LIFECYCLE_EVENTS: frozenset[type[Event]] = frozenset(
     cls for cls in CATALOGUE if cls.category in ("hub", "instance", "lock")

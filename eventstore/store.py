@@ -11,7 +11,7 @@ undecoded event, and never decides what an idempotent retry returns.
 from __future__ import annotations
 
 import abc
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from contextlib import aclosing
 from datetime import datetime
 from types import TracebackType
@@ -21,10 +21,10 @@ from uuid import UUID
 import anyio
 
 from . import streams
+from .backend import Expected
 from .codec import DEFAULT_CODEC, Codec
 from .envelope import (
     ANY,
-    NO_STREAM,
     AppendResult,
     ExpectedVersion,
     NewEvent,
@@ -36,11 +36,9 @@ from .errors import (
     DuplicateEventError,
     InvalidEventError,
     StoreClosed,
-    WrongExpectedVersion,
 )
 from .events import Event
-
-Expected = int | ExpectedVersion
+from .retry import RetryPolicy
 
 DEFAULT_MAX_EVENT_BYTES = 1024 * 1024
 DEFAULT_PAGE_SIZE = 500
@@ -109,7 +107,7 @@ class EventStore(abc.ABC):
         before_version: int | None = None,
         backwards: bool = False,
         limit: int | None = None,
-    ) -> AsyncIterator[RecordedEvent]:
+    ) -> AsyncGenerator[RecordedEvent, None]:
         """Events of one stream with ``after_version < version < before_version``.
 
         Oldest first, or newest first with ``backwards=True`` (so
@@ -147,7 +145,7 @@ class EventStore(abc.ABC):
 
     async def read_log(
         self, hub_id: str, *, after: int = 0, limit: int | None = None
-    ) -> AsyncIterator[RecordedEvent]:
+    ) -> AsyncGenerator[RecordedEvent, None]:
         """A hub's whole log from position ``after`` (exclusive), in order."""
         self._check_open()
         streams.check_name("hub_id", hub_id)
@@ -166,7 +164,9 @@ class EventStore(abc.ABC):
             if remaining is not None:
                 remaining -= len(page)
 
-    async def subscribe(self, hub_id: str, *, after: int = 0) -> AsyncIterator[RecordedEvent]:
+    async def subscribe(
+        self, hub_id: str, *, after: int = 0
+    ) -> AsyncGenerator[RecordedEvent, None]:
         """Catch up from position ``after``, then follow new events live.
 
         Every event is yielded once, in position order.  Ends when the
@@ -180,15 +180,15 @@ class EventStore(abc.ABC):
         streams.check_name("hub_id", hub_id)
         _check_position("after", after)
         position = after
-        outage = _Outage(self.reconnect_timeout)
+        outage = RetryPolicy(deadline=self.reconnect_timeout).start()
         while not self._closed:
             woken = self._wakeups.arm(hub_id)
             try:
                 page = await self._read_log_page(hub_id, after=position, limit=self.page_size)
             except BackendUnavailable as exc:
-                await outage.wait_or_raise(exc)  # then read again from the same position
+                await outage.wait(exc)  # then read again from the same position
                 continue
-            outage.over()
+            outage.reset()
             for stored in page:
                 yield self.codec.decode(stored)
                 position = stored.position
@@ -196,7 +196,7 @@ class EventStore(abc.ABC):
                 try:
                     await self._wait_for_events(hub_id, position, woken)
                 except BackendUnavailable as exc:
-                    await outage.wait_or_raise(exc)
+                    await outage.wait(exc)
 
     async def last_event(self, hub_id: str, stream: str) -> RecordedEvent | None:
         """The newest event of a stream, or None for a stream with no events."""
@@ -288,8 +288,9 @@ class EventStore(abc.ABC):
     async def _append(
         self, hub_id: str, stream: str, batch: Sequence[NewEvent], expected: Expected
     ) -> AppendResult:
-        """Write ``batch`` atomically; use :func:`resolve_retry` and
-        :func:`check_expected_version` so every backend answers alike."""
+        """Write ``batch`` atomically; use :func:`eventstore.backend.resolve_retry`
+        and :func:`eventstore.backend.check_expected_version` so every backend
+        answers alike."""
 
     @abc.abstractmethod
     async def _read_stream_page(
@@ -377,55 +378,6 @@ class EventStore(abc.ABC):
         return batch
 
 
-def resolve_retry(
-    hub_id: str,
-    stream: str,
-    batch: Sequence[NewEvent],
-    written: Sequence[tuple[UUID, str, int, int]],
-) -> AppendResult | None:
-    """Decide what an append whose ids are partly or wholly written returns.
-
-    ``written`` holds (event_id, stream, version, position) of those ids of
-    the batch that are already in the hub's log.  None: none are, go on.
-    An AppendResult: the whole batch is there as written before, return it.
-
-    Raises:
-        DuplicateEventError: only some are written, or they were written to
-            another stream or in another order.
-    """
-    if not written:
-        return None
-    by_id = {event_id: (s, v, p) for event_id, s, v, p in written}
-    rows = [by_id.get(e.event_id) for e in batch]
-    if any(r is None for r in rows):
-        raise DuplicateEventError(
-            f"batch for hub {hub_id!r}, stream {stream!r} mixes {len(written)} event id(s) already "
-            f"written with {rows.count(None)} new one(s); append the new ones as their own batch"
-        )
-    first = rows[0]
-    assert first is not None
-    for offset, row in enumerate(rows):
-        assert row is not None
-        if row[0] != stream or row[1] != first[1] + offset or row[2] != first[2] + offset:
-            raise DuplicateEventError(
-                f"event ids of this batch were already written to hub {hub_id!r} "
-                f"as a different batch (stream {row[0]!r}, version {row[1]}), not to {stream!r}"
-            )
-    return AppendResult(first[1] + len(rows) - 1, first[2], first[2] + len(rows) - 1)
-
-
-def expected_version_matches(expected: Expected, actual: int) -> bool:
-    if expected is ANY:
-        return True
-    return actual == (0 if expected is NO_STREAM else expected)
-
-
-def check_expected_version(hub_id: str, stream: str, expected: Expected, actual: int) -> None:
-    """Raises: WrongExpectedVersion unless ``actual`` satisfies ``expected``."""
-    if not expected_version_matches(expected, actual):
-        raise WrongExpectedVersion(hub_id, stream, expected, actual)
-
-
 def _check_expected(expected: object) -> None:
     if isinstance(expected, ExpectedVersion):
         return
@@ -443,27 +395,6 @@ def _check_position(name: str, value: object) -> None:
 def _check_limit(limit: object) -> None:
     if limit is not None:
         _check_position("limit", limit)
-
-
-class _Outage:
-    """Backoff for a subscriber whose backend went away: 50 ms doubling to 1 s,
-    for at most ``limit`` seconds in a row."""
-
-    def __init__(self, limit: float) -> None:
-        self.limit = limit
-        self.started: float | None = None
-        self.delay = 0.05
-
-    async def wait_or_raise(self, exc: BackendUnavailable) -> None:
-        now = anyio.current_time()
-        self.started = now if self.started is None else self.started
-        if now - self.started >= self.limit:
-            raise exc
-        await anyio.sleep(self.delay)
-        self.delay = min(self.delay * 2, 1.0)
-
-    def over(self) -> None:
-        self.started, self.delay = None, 0.05
 
 
 class Wakeups:

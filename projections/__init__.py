@@ -13,21 +13,18 @@ from __future__ import annotations
 from .errors import CheckpointConflict, InvalidQuery, ProjectionError, ProjectionOutdated
 from .folding import Folder, fold, rows
 from .health import CheckRow, HealthHead, HealthHistory, HealthProjection, TransitionRow
-from .hub import HubInfo, HubProjection, HubState
-from .instances import InstanceState
-from .locks import Holder, LockState
+from .hub import Holder, HubInfo, HubProjection, HubState, HubSummary, InstanceState, LockState
 from .metrics import MetricHistory, MetricsProjection, SampleRow, SeriesHead
 from .pointintime import HubView, state_at
 from .policy import RetentionPolicy
 from .reader import ReadModels
 from .readmodel import Anomaly, Meta, Projection, Quarantined, ReadModel
+from .readmodel_store import Checkpoint, Commit, ReadModelStore, Snapshot
 from .retention import RetentionReport, SeriesRetention, retain
 from .runner import ProjectionRunner, rebuild
-from .storage import Checkpoint, Commit, ReadModelStore, Snapshot
-from .summary import HubSummary
 
 
-def standard_projections(policy: RetentionPolicy | None = None) -> list[Projection]:  # type: ignore[type-arg]
+def standard_projections(policy: RetentionPolicy | None = None) -> list[Projection]:
     """The hub, health and metrics projections (metrics with ``policy``)."""
     return [HubProjection(), HealthProjection(), MetricsProjection(policy)]
 

@@ -165,7 +165,7 @@ class MetricsProjection(Projection[MetricHistory]):
         if after.meta.expired_at is None or after.meta.expired_at == before.meta.expired_at:
             return []
         cuts = self.policy.cuts(after.meta.expired_at)
-        ranges = []
+        ranges: list[Any] = []
         for instance_id in sorted(after.series):
             start, _ = keys.entity_span(instance_id)
             ranges.extend((t, start, start + keys.ts(cuts[t])) for t in EXPIRING)

@@ -17,11 +17,8 @@ from eventstore.store import EventStore
 
 from . import codec
 from .errors import InvalidQuery
-from .hub import HubInfo, HubProjection, HubState
-from .instances import InstanceState
-from .locks import LockState
-from .storage import ReadModelStore
-from .summary import HubSummary
+from .hub import HubInfo, HubProjection, HubState, HubSummary, InstanceState, LockState
+from .readmodel_store import ReadModelStore
 from .tables import trim
 
 

@@ -10,13 +10,10 @@ from eventstore.events import RollupBucket
 from . import codec, keys
 from .errors import InvalidQuery
 from .health import CheckRow, HealthHead, HealthProjection, TransitionRow
-from .hub import HubProjection
-from .instances import InstanceState
-from .locks import LockState
+from .hub import HubProjection, HubSummary, InstanceState, LockState
 from .metrics import TABLE_BY_RESOLUTION, MetricsProjection, SampleRow
 from .readmodel import Anomaly, Projection, Quarantined
-from .storage import ReadModelStore
-from .summary import HubSummary
+from .readmodel_store import ReadModelStore
 
 _HUB, _HEALTH, _METRICS = HubProjection(), HealthProjection(), MetricsProjection()
 

@@ -34,8 +34,8 @@ from eventstore.store import EventStore
 from . import codec, keys
 from .metrics import MetricHistory, MetricsProjection, SeriesHead
 from .policy import RetentionPolicy, floor_to
+from .readmodel_store import ReadModelStore
 from .runner import ProjectionRunner
-from .storage import ReadModelStore
 
 MAX_BUCKETS_PER_EVENT = 360
 """6 hours of minute buckets per event: well under the log's 1 MB event limit."""

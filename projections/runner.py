@@ -21,19 +21,21 @@ from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStre
 
 from eventstore.envelope import RecordedEvent
 from eventstore.errors import BackendUnavailable
+from eventstore.retry import RetryPolicy
 from eventstore.store import EventStore
 
 from . import codec
 from .errors import CheckpointConflict, InvalidQuery, ProjectionOutdated
 from .folding import fold_batch
 from .readmodel import Projection, ReadModel
-from .storage import Commit, ReadModelStore
+from .readmodel_store import Commit, ReadModelStore
 from .tables import META, from_rows
 
 log = logging.getLogger(__name__)
 
 DEFAULT_BATCH = 500
 COMMIT_ATTEMPTS = 5
+COMMIT_RETRY = RetryPolicy(initial=0.05, multiplier=4, cap=5.0, attempts=COMMIT_ATTEMPTS)
 PROJECTION_DEFAULT: Any = object()
 """``snapshot_every``: the projection's own ``snapshot_every``."""
 
@@ -227,18 +229,15 @@ class ProjectionRunner:
         return True
 
     async def _commit(self, commit: Commit) -> None:
-        delay = 0.05
-        for attempt in range(1, COMMIT_ATTEMPTS + 1):
+        retrying = COMMIT_RETRY.start()
+        while True:
             try:
                 await self.storage.commit(commit)
                 return
-            except BackendUnavailable:
+            except BackendUnavailable as exc:
                 # A commit is idempotent by position, so retrying one whose
                 # answer was lost is safe.
-                if attempt == COMMIT_ATTEMPTS:
-                    raise
-                await anyio.sleep(delay)
-                delay *= 4
+                await retrying.wait(exc)
 
 
 async def rebuild(

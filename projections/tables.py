@@ -13,12 +13,14 @@ import bisect
 import functools
 import typing
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 from msgspec.structs import replace
 
 from .readmodel import Projection, ReadModel
+
+R = TypeVar("R", bound=ReadModel)
 
 META = "meta"
 
@@ -51,9 +53,11 @@ def history_tables(state_type: type[ReadModel]) -> tuple[str, ...]:
     return tuple(t for t in table_types(state_type) if t not in state_type.HEAD)
 
 
-def trim(state: ReadModel) -> ReadModel:
+def trim(state: R) -> R:
     """The state without its history rows (a runner has stored them)."""
-    emptied = {t: {} for t in history_tables(type(state)) if getattr(state, t)}
+    emptied: dict[str, dict[str, Any]] = {
+        t: {} for t in history_tables(type(state)) if getattr(state, t)
+    }
     return replace(state, **emptied) if emptied else state
 
 
@@ -112,7 +116,7 @@ def from_rows(
     state_type: type[ReadModel], meta: Any, head: Mapping[str, Mapping[str, Row]]
 ) -> ReadModel:
     """A (trimmed) state from its stored meta row and head tables."""
-    fields = {t: dict(head.get(t, {})) for t in state_type.HEAD}
+    fields: dict[str, Any] = {t: dict(head.get(t, {})) for t in state_type.HEAD}
     if meta is not None:
         fields[META] = meta
     return state_type(**fields)

@@ -67,8 +67,7 @@ def postgres_schema() -> Iterator[str]:
     """A fresh, migrated PostgreSQL schema; yields a store URL that uses it."""
     import psycopg
 
-    from adapters import migrations
-    from adapters.sql import create_engine
+    from adapters.sql import create_engine, migrations
 
     need("postgresql", postgres_problem())
     schema = f"hublog_test_{uuid.uuid4().hex[:12]}"

@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 
 from adapters import open_store
-from adapters.urls import parse, redact, sqlalchemy_url
+from adapters.sql import sqlalchemy_url
+from adapters.stores import parse
+from adapters.urls import redact
 from eventstore import StoreConfigurationError
 
 

@@ -1,5 +1,6 @@
 """The contract suite runs against every backend through the ``store`` fixture
-(``tests/conftest.py``), on fresh data of the backend ``backend`` names.
+(``tests/conftest.py``), on fresh data of each backend of
+``tests/backends.py``.
 
 Its ids name the backend (and the async library when it is not asyncio).
 """
@@ -8,17 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import Backend
-
-BACKENDS = [
-    Backend("memory"),
-    Backend("memory", "trio"),
-    Backend("sqlite"),
-    Backend("sqlite", "trio"),
-    Backend("postgresql"),
-    Backend("redis"),
-    Backend("redis", "trio"),
-]
+from tests.backends import BACKENDS, Backend
 
 
 @pytest.fixture(params=BACKENDS, ids=[b.id for b in BACKENDS])

@@ -16,7 +16,7 @@ import anyio
 import pytest
 
 from eventstore import EventStore
-from tests.conftest import Backend
+from tests.backends import Backend
 from tests.contract.factories import checks
 
 pytestmark = pytest.mark.anyio

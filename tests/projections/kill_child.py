@@ -16,9 +16,9 @@ import anyio
 import sqlalchemy as sa
 
 from adapters import open_store
-from adapters.sql_readmodels import SQLReadModelStore
+from adapters.sql.readmodels import SQLReadModelStore
 from projections import ProjectionRunner, standard_projections
-from projections.storage import Commit
+from projections.readmodel_store import Commit
 
 
 class PausingStore(SQLReadModelStore):

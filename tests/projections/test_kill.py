@@ -15,11 +15,10 @@ import pytest
 from anyio.abc import Process
 from anyio.streams.text import TextReceiveStream
 
-from adapters.readmodels_memory import MemoryReadModelStore
+from adapters.memory import MemoryReadModelStore
 from eventstore import EventStore
 from projections import HealthProjection, ReadModelStore, rebuild, standard_projections
-from tests.conftest import Backend
-from tests.projections.conftest import SQL_BACKENDS
+from tests.backends import SQL_BACKENDS, Backend
 from tests.projections.script import HUB, Script, stored_rows
 
 pytestmark = pytest.mark.anyio

@@ -19,15 +19,14 @@ from projections import (
 )
 from projections.policy import floor_to
 from projections.retention import retain
-from tests.conftest import Backend
-from tests.projections.conftest import PROJECTION_BACKENDS
+from tests.backends import READMODEL_BACKENDS, Backend
 from tests.projections.script import HUB, Script
 
 pytestmark = pytest.mark.anyio
 
 # Retention uses only the async API of stores: one async library is enough,
 # and the 3-day test is the slowest of this suite.
-ASYNCIO_BACKENDS = [b for b in PROJECTION_BACKENDS if b.anyio == "asyncio"]
+ASYNCIO_BACKENDS = [b for b in READMODEL_BACKENDS if b.anyio == "asyncio"]
 
 
 @pytest.fixture(params=ASYNCIO_BACKENDS, ids=[b.id for b in ASYNCIO_BACKENDS])

@@ -1,0 +1,67 @@
+"""Reading one backend option: from a URL's query (a string) or a keyword
+argument (a typed value), checked, with errors that name the option and the
+(redacted) URL.  The backends' settings objects are built from these."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any, TypeVar, cast
+
+from eventstore.errors import StoreConfigurationError
+
+N = TypeVar("N", int, float)
+
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
+
+
+def refuse(name: str, value: object, where: str, must: str) -> StoreConfigurationError:
+    """The error for option ``name``: what it got, where, and what it must be."""
+    place = f" (in {where!r})" if where else ""
+    return StoreConfigurationError(f"option {name}={value!r} {must}{place}")
+
+
+def to_bool(name: str, value: object, where: str = "") -> bool:
+    if isinstance(value, bool):
+        return value
+    lowered = str(value).strip().lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise refuse(name, value, where, "is not a boolean (true or false)")
+
+
+def to_number(name: str, value: object, *, minimum: N, where: str = "", kind: type[N]) -> N:
+    if isinstance(value, bool):
+        raise refuse(name, value, where, "is not a number")
+    try:
+        number = cast(Any, kind)(value)
+    except (TypeError, ValueError):
+        raise refuse(name, value, where, "is not a number") from None
+    if math.isnan(number) or number < minimum:
+        raise refuse(name, value, where, f"must be at least {minimum}")
+    return number
+
+
+def to_choice(name: str, value: object, choices: tuple[str, ...], where: str = "") -> str:
+    lowered = str(value).strip().lower()
+    if lowered not in choices:
+        raise refuse(name, value, where, f"must be one of {', '.join(choices)}")
+    return lowered
+
+
+def merge(
+    url_options: Mapping[str, str], given: Mapping[str, Any], known: frozenset[str], where: str
+) -> dict[str, Any]:
+    """The URL's hublog options overlaid with the keyword arguments given
+    (None means "not given"); a keyword hublog does not know is refused."""
+    unknown = sorted(set(given) - known)
+    if unknown:
+        raise StoreConfigurationError(
+            f"unknown option(s) {', '.join(unknown)} for {where!r}; known: {', '.join(sorted(known))}"
+        )
+    merged: dict[str, Any] = {k: v for k, v in url_options.items() if k in known}
+    merged.update({k: v for k, v in given.items() if v is not None})
+    return merged

@@ -1,0 +1,151 @@
+"""The SQL append: four round trips in the common case, correct in every case.
+
+1. ``hublog_hubs``: add n to the hub's head (an upsert).  This takes the hub's
+   row lock, held to commit, and returns the new head: positions are
+   head-n+1 … head.
+2. ``hublog_streams``: add n to the stream's version (an upsert) and return it.
+3. If the version before (new - n) is not the expected one, this may be a retry
+   of a batch that was written: look its ids up and answer as a retry, or
+   raise WrongExpectedVersion.  Either way the increments roll back.
+4. Insert the events.  A unique violation on (hub_id, event_id) means some id
+   is written already: the caller rolls back and asks :func:`answer_retry`.
+5. Commit.
+
+Writers of one hub queue on step 1, so each reads the head only after the
+previous one committed (PostgreSQL makes a commit visible before releasing
+its locks) and a rollback leaves no gap.  Both upserts work on the latest
+committed row even after waiting for a lock, so no stale value is read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from eventstore.backend import (
+    Expected,
+    check_expected_version,
+    expected_version_matches,
+    resolve_retry,
+)
+from eventstore.envelope import AppendResult, NewEvent
+
+from .schema import events, hubs, streams
+
+
+class _Answered(Exception):
+    """Leave the transaction (rolling it back) with an answer for the caller."""
+
+    def __init__(self, result: AppendResult) -> None:
+        self.result = result
+
+
+def append(
+    conn: sa.Connection, hub_id: str, stream: str, batch: Sequence[NewEvent], expected: Expected
+) -> AppendResult:
+    """Append inside a new transaction on ``conn``; see the module docstring.
+
+    Raises: WrongExpectedVersion, DuplicateEventError, sa.exc.IntegrityError
+    (an id already written: call :func:`answer_retry`).
+    """
+    n = len(batch)
+    try:
+        with conn.begin():
+            head, recorded_at = _add_to_head(conn, hub_id, n)
+            version = _add_to_version(conn, hub_id, stream, n)
+            if not expected_version_matches(expected, version - n):
+                retried = resolve_retry(hub_id, stream, batch, written_ids(conn, hub_id, batch))
+                if retried is not None:
+                    raise _Answered(retried)
+                check_expected_version(hub_id, stream, expected, version - n)
+            conn.execute(
+                events.insert(), _rows(hub_id, stream, batch, head - n, version - n, recorded_at)
+            )
+    except _Answered as answered:
+        return answered.result
+    return AppendResult(version, head - n + 1, head)
+
+
+def answer_retry(
+    conn: sa.Connection, hub_id: str, stream: str, batch: Sequence[NewEvent]
+) -> AppendResult | None:
+    """What an append whose ids are (partly) written returns; under the hub's lock.
+
+    Raises: DuplicateEventError for a batch only partly written.
+    """
+    with conn.begin():
+        _add_to_head(conn, hub_id, 0)
+        return resolve_retry(hub_id, stream, batch, written_ids(conn, hub_id, batch))
+
+
+def written_ids(
+    conn: sa.Connection, hub_id: str, batch: Sequence[NewEvent]
+) -> list[tuple[Any, ...]]:
+    rows = conn.execute(
+        sa.select(events.c.event_id, events.c.stream, events.c.version, events.c.position)
+        .where(events.c.hub_id == hub_id)
+        .where(events.c.event_id.in_([e.event_id for e in batch]))
+    )
+    return [tuple(row) for row in rows]
+
+
+def _insert(conn: sa.Connection, table: sa.Table) -> Any:
+    return (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
+
+
+def _add_to_head(conn: sa.Connection, hub_id: str, n: int) -> tuple[int, datetime]:
+    """Lock the hub's row, add n to its head; return the new head and the clock."""
+    stmt = (
+        _insert(conn, hubs)
+        .values(hub_id=hub_id, head=n)
+        .on_conflict_do_update(index_elements=[hubs.c.hub_id], set_={"head": hubs.c.head + n})
+    )
+    if conn.dialect.name == "postgresql":
+        # clock_timestamp(), not now(): the time once the lock is ours, so
+        # recorded_at follows position order within a hub.
+        head, clock = conn.execute(stmt.returning(hubs.c.head, sa.func.clock_timestamp())).one()
+        return head, clock.astimezone(UTC)
+    return conn.execute(stmt.returning(hubs.c.head)).scalar_one(), datetime.now(UTC)
+
+
+def _add_to_version(conn: sa.Connection, hub_id: str, stream: str, n: int) -> int:
+    stmt = (
+        _insert(conn, streams)
+        .values(hub_id=hub_id, stream=stream, version=n)
+        .on_conflict_do_update(
+            index_elements=[streams.c.hub_id, streams.c.stream],
+            set_={"version": streams.c.version + n},
+        )
+        .returning(streams.c.version)
+    )
+    return conn.execute(stmt).scalar_one()
+
+
+def _rows(
+    hub_id: str,
+    stream: str,
+    batch: Sequence[NewEvent],
+    head: int,
+    version: int,
+    recorded_at: datetime,
+) -> list[dict[str, Any]]:
+    return [
+        {
+            "hub_id": hub_id,
+            "position": head + i,
+            "stream": stream,
+            "version": version + i,
+            "event_id": e.event_id,
+            "type": e.type,
+            "schema_version": e.schema_version,
+            "data": e.data,
+            "recorded_at": recorded_at,
+            "correlation_id": e.correlation_id,
+            "causation_id": e.causation_id,
+        }
+        for i, e in enumerate(batch, start=1)
+    ]

@@ -1,0 +1,107 @@
+"""What every SQL-backed part of hublog shares: its engine (set up for
+hublog's transactions), and how driver errors become hublog's (the event
+store and the read-model store alike)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+
+from eventstore.errors import BackendUnavailable
+
+from .settings import SQLSettings
+
+T = TypeVar("T")
+
+WRITE = "hublog_write"
+"""Execution option: this transaction will write (on SQLite: BEGIN IMMEDIATE)."""
+
+
+@dataclass(frozen=True)
+class Database:
+    """An engine, whether we made it (and so dispose of it), and its name for messages."""
+
+    engine: sa.Engine
+    owned: bool
+    where: str
+
+    @classmethod
+    def of(cls, engine_or_settings: sa.Engine | SQLSettings) -> Database:
+        if isinstance(engine_or_settings, sa.Engine):
+            engine = engine_or_settings
+            return cls(engine, False, engine.url.render_as_string(hide_password=True))
+        return cls(create_engine(engine_or_settings), True, engine_or_settings.redacted)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def call(self, fn: Callable[..., T], *args: Any) -> T:
+        """``fn(*args)``; errors meaning "not reachable now" become BackendUnavailable."""
+        try:
+            return fn(*args)
+        except (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.TimeoutError) as exc:
+            raise self.unavailable(exc) from exc
+        except sa.exc.DBAPIError as exc:
+            if exc.connection_invalidated:
+                raise self.unavailable(exc) from exc
+            raise
+
+    def unavailable(self, exc: sa.exc.SQLAlchemyError) -> BackendUnavailable:
+        orig = getattr(exc, "orig", None) or exc
+        text = str(orig).strip()
+        reason = text.splitlines()[0] if text else type(orig).__name__
+        return BackendUnavailable(f"{self.dialect} at {self.where}: {reason}")
+
+
+def create_engine(url_or_settings: str | SQLSettings) -> sa.Engine:
+    """An engine for a store URL (or its settings), set up for hublog's transactions.
+
+    Raises: StoreConfigurationError for a malformed or non-SQL URL or a bad option.
+    """
+    settings = (
+        url_or_settings
+        if isinstance(url_or_settings, SQLSettings)
+        else SQLSettings.from_url(url_or_settings)
+    )
+    sa_url = settings.sqlalchemy_url()
+    if settings.dialect == "postgresql":
+        args = {} if "connect_timeout" in sa_url.query else {"connect_timeout": 10}
+        return sa.create_engine(
+            sa_url,
+            pool_pre_ping=True,
+            pool_size=settings.pool_size,
+            max_overflow=20,
+            connect_args=args,
+        )
+    engine = sa.create_engine(sa_url, connect_args={"timeout": 30, "check_same_thread": False})
+    _configure_sqlite(engine, settings.synchronous)
+    return engine
+
+
+def _configure_sqlite(engine: sa.Engine, synchronous: str) -> None:
+    """WAL for readers beside a writer; BEGIN IMMEDIATE for writes, so a
+    writer holds the write lock from its first statement (no upgrade
+    deadlocks between processes, and busy_timeout applies)."""
+
+    @sa.event.listens_for(engine, "connect")
+    def _connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+        dbapi_connection.execute("PRAGMA journal_mode=WAL")
+        dbapi_connection.execute(f"PRAGMA synchronous={synchronous}")
+
+    @sa.event.listens_for(engine, "begin")
+    def _begin(conn: sa.Connection) -> None:
+        immediate = conn.get_execution_options().get(WRITE, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def sqlite_is_fresh(settings: SQLSettings) -> bool:
+    """True when the SQLite file of ``settings`` does not exist yet or is empty."""
+    database = settings.sqlalchemy_url().database or ""
+    path = Path(database)
+    return not path.exists() or path.stat().st_size == 0

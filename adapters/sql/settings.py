@@ -1,0 +1,149 @@
+"""``SQLSettings``: everything the SQL backend is configured by, parsed and
+checked in one place — from the URL's query and from keyword arguments
+(which win), with errors naming the option and the URL (password redacted).
+
+hublog's own options in the query (``?synchronous=normal&poll_interval=0.05``)
+are taken out; everything else there goes to the driver (``options=``,
+``connect_timeout=``, ``sslmode=``, …).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+from eventstore.errors import StoreConfigurationError
+
+from .. import options as opt
+from ..urls import StoreURL, redact
+
+SYNCHRONOUS = ("off", "normal", "full", "extra")
+URL_OPTIONS = frozenset({"synchronous", "poll_interval", "pool_size"})
+"""Options hublog reads from the URL's query itself."""
+KEYWORDS = URL_OPTIONS | {"auto_migrate", "max_event_bytes"}
+"""Options that may also be given as keyword arguments."""
+DIALECTS = {"sqlite": "sqlite+pysqlite", "postgresql": "postgresql+psycopg"}
+
+
+@dataclass(frozen=True)
+class SQLSettings:
+    """How to reach and run an SQL store.
+
+    Attributes:
+        url: the store URL (kept out of ``repr``; see ``redacted``).
+        dialect: ``sqlite`` or ``postgresql``.
+        synchronous: SQLite's ``PRAGMA synchronous``; ``full`` (default) makes
+            every acknowledged append survive power loss, ``normal`` only a
+            crash of the process.
+        poll_interval: how often a subscriber looks for events appended by
+            other processes (appends in this process wake it at once).
+        pool_size: connections kept open to PostgreSQL.
+        auto_migrate: migrate a database that has no schema yet
+            (``open_store`` sets it for a SQLite file it creates).
+        max_event_bytes: the largest encoded event accepted (None: the default).
+    """
+
+    url: str = field(repr=False)
+    dialect: str
+    synchronous: str = "full"
+    poll_interval: float = 0.1
+    pool_size: int = 10
+    auto_migrate: bool = False
+    max_event_bytes: int | None = None
+
+    @property
+    def redacted(self) -> str:
+        return redact(self.url)
+
+    def __repr__(self) -> str:
+        return (
+            f"SQLSettings({self.redacted!r}, synchronous={self.synchronous!r}, "
+            f"poll_interval={self.poll_interval}, pool_size={self.pool_size}, "
+            f"auto_migrate={self.auto_migrate})"
+        )
+
+    @classmethod
+    def from_url(cls, url: str | StoreURL, **given: Any) -> SQLSettings:
+        """Settings for an SQL store URL, keyword arguments overriding the query.
+
+        Raises: StoreConfigurationError for a non-SQL or malformed URL, an
+        unknown option or a bad value (naming the option and the URL).
+        """
+        parsed = url if isinstance(url, StoreURL) else _parse(url)
+        where = parsed.redacted
+        if parsed.backend not in DIALECTS:
+            raise StoreConfigurationError(f"{where!r} is not an SQL store URL")
+        _check_names_a_database(parsed)
+        values = opt.merge(parsed.options, given, KEYWORDS, where)
+        settings = cls(url=parsed.raw, dialect=parsed.backend)
+        kwargs: dict[str, Any] = {}
+        if "synchronous" in values:
+            kwargs["synchronous"] = opt.to_choice(
+                "synchronous", values["synchronous"], SYNCHRONOUS, where
+            )
+        if "poll_interval" in values:
+            kwargs["poll_interval"] = _positive("poll_interval", values["poll_interval"], where)
+        if "pool_size" in values:
+            kwargs["pool_size"] = opt.to_number(
+                "pool_size", values["pool_size"], minimum=1, where=where, kind=int
+            )
+        if "auto_migrate" in values:
+            kwargs["auto_migrate"] = opt.to_bool("auto_migrate", values["auto_migrate"], where)
+        if "max_event_bytes" in values:
+            kwargs["max_event_bytes"] = opt.to_number(
+                "max_event_bytes", values["max_event_bytes"], minimum=1, where=where, kind=int
+            )
+        return _replace(settings, **kwargs)
+
+    def sqlalchemy_url(self) -> sa.URL:
+        """The SQLAlchemy URL: psycopg 3 for PostgreSQL, the standard
+        library's sqlite3 for SQLite, hublog's own options removed."""
+        try:
+            sa_url = make_url(self.url)
+        except sa.exc.ArgumentError as exc:
+            raise StoreConfigurationError(f"malformed store URL {self.redacted!r}") from exc
+        query = {k: v for k, v in sa_url.query.items() if k not in URL_OPTIONS}
+        return sa_url.set(drivername=DIALECTS[self.dialect], query=query)
+
+
+def sqlalchemy_url(url: str | StoreURL) -> sa.URL:
+    """The SQLAlchemy URL for an SQL store URL (see :meth:`SQLSettings.sqlalchemy_url`).
+
+    Raises: StoreConfigurationError for a non-SQL or malformed URL.
+    """
+    parsed = url if isinstance(url, StoreURL) else _parse(url)
+    if parsed.backend not in DIALECTS:
+        raise StoreConfigurationError(f"{parsed.redacted!r} is not an SQL store URL")
+    return SQLSettings(url=parsed.raw, dialect=parsed.backend).sqlalchemy_url()
+
+
+def _parse(url: str) -> StoreURL:
+    from ..stores import parse  # the one scheme table
+
+    return parse(url)
+
+
+def _check_names_a_database(parsed: StoreURL) -> None:
+    from urllib.parse import urlsplit
+
+    if parsed.backend == "sqlite" and not urlsplit(parsed.raw).path.strip("/"):
+        raise StoreConfigurationError(
+            f"store URL {parsed.redacted!r} names no file; use sqlite:///relative.db or "
+            "sqlite:////absolute/path.db"
+        )
+
+
+def _positive(name: str, value: object, where: str) -> float:
+    number = opt.to_number(name, value, minimum=0.0, where=where, kind=float)
+    if number <= 0:
+        raise opt.refuse(name, value, where, "must be > 0")
+    return number
+
+
+def _replace(settings: SQLSettings, **changes: Any) -> SQLSettings:
+    from dataclasses import replace
+
+    return replace(settings, **changes)
