@@ -7,7 +7,7 @@ Which scheme means which backend is decided by the one table in
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from urllib.parse import SplitResult, parse_qsl, urlsplit
+from urllib.parse import SplitResult, parse_qsl, quote, urlsplit
 
 from eventstore.errors import StoreConfigurationError
 
@@ -28,14 +28,38 @@ class StoreURL:
         return f"StoreURL({self.redacted!r}, backend={self.backend!r})"
 
 
+MASK = "***"
+
+
+def is_secret_option(name: str) -> bool:
+    """A query option that carries a secret: ``password``, ``pass``,
+    ``sslpassword``, ``auth_token``, ``secret``, …"""
+    lowered = name.lower()
+    return lowered in ("pass", "passwd", "pwd") or any(
+        word in lowered for word in ("password", "secret", "token")
+    )
+
+
 def redact(url: str) -> str:
-    """The URL with any password replaced by ``***``."""
+    """The URL with every password replaced by ``***``: the one in the
+    userinfo and the value of every secret query option (see
+    :func:`is_secret_option`).  A URL that does not parse is not echoed."""
     try:
         parts = urlsplit(url)
-        if parts.password is None:
+        netloc = parts.netloc
+        if parts.password is not None:
+            netloc = netloc.replace(f":{parts.password}@", f":{MASK}@", 1)
+        query = parts.query
+        if query:
+            pairs = parse_qsl(query, keep_blank_values=True)
+            if any(is_secret_option(k) for k, _ in pairs):
+                query = "&".join(
+                    f"{quote(k, safe='')}={MASK if is_secret_option(k) else quote(v, safe='/:=')}"
+                    for k, v in pairs
+                )
+        if netloc == parts.netloc and query == parts.query:
             return url
-        netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-        return parts._replace(netloc=netloc).geturl()
+        return parts._replace(netloc=netloc, query=query).geturl()
     except ValueError:
         return "<unparsable URL>"
 

@@ -17,6 +17,7 @@ from .envelope import (
     UnknownEvent,
 )
 from .errors import (
+    BackendError,
     BackendUnavailable,
     DuplicateEventError,
     EventDecodeError,
@@ -66,6 +67,7 @@ __all__ = [
     "DEFAULT_CODEC",
     "NO_STREAM",
     "AppendResult",
+    "BackendError",
     "BackendUnavailable",
     "Codec",
     "CorruptEvent",

@@ -115,6 +115,11 @@ class Codec:
         become the current type.
         """
         cls = self.types[type_name]
+        if schema_version > cls.schema_version:
+            raise LookupError(
+                f"{type_name} schema version {schema_version} is newer than this hublog's "
+                f"{cls.schema_version}"
+            )
         if schema_version == cls.schema_version:
             return self._decoders[type_name].decode(data)
         raw = msgspec.msgpack.decode(data)
@@ -125,10 +130,18 @@ class Codec:
         raw["type"] = type_name
         return msgspec.convert(raw, cls)
 
+    def _is_newer(self, stored: StoredEvent) -> bool:
+        """Written at a schema version this reader does not know yet."""
+        return stored.schema_version > self.types[stored.type].schema_version
+
     def decode(self, stored: StoredEvent) -> RecordedEvent:
         """Never raises for stored data: see UnknownEvent and CorruptEvent."""
         event: Event | UnknownEvent | CorruptEvent
-        if stored.type not in self.types:
+        if stored.envelope_error is not None:
+            event = CorruptEvent(
+                stored.type, stored.schema_version, stored.data, stored.envelope_error
+            )
+        elif stored.type not in self.types or self._is_newer(stored):
             event = UnknownEvent(stored.type, stored.schema_version, stored.data)
         else:
             try:

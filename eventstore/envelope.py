@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -57,7 +57,14 @@ class NewEvent(msgspec.Struct, frozen=True):
 
 
 class StoredEvent(msgspec.Struct, frozen=True):
-    """An encoded event as a backend hands it back, before decoding."""
+    """An encoded event as a backend hands it back, before decoding.
+
+    A record whose envelope a backend could not read (a ``recorded_at`` that
+    is not a time, an ``event_id`` that is not a UUID, …) comes with
+    ``envelope_error`` set and placeholders where the bad values were
+    (:data:`UNREADABLE_ID`, :data:`UNREADABLE_TIME`): the codec makes it a
+    :class:`CorruptEvent` in its place, so a reader carries on past it.
+    """
 
     hub_id: str
     stream: str
@@ -70,10 +77,19 @@ class StoredEvent(msgspec.Struct, frozen=True):
     recorded_at: datetime
     correlation_id: str | None = None
     causation_id: str | None = None
+    envelope_error: str | None = None
+
+
+UNREADABLE_ID = UUID(int=0)
+"""The ``event_id`` of a record whose stored id could not be read."""
+UNREADABLE_TIME = datetime(1970, 1, 1, tzinfo=UTC)
+"""The ``recorded_at`` of a record whose stored time could not be read."""
 
 
 class UnknownEvent(msgspec.Struct, frozen=True):
-    """A stored event whose type this reader does not know.
+    """A stored event whose type this reader does not know — or whose type it
+    knows at an older schema version than the one stored (written by a newer
+    hublog): never decoded as the current type, which would misread it.
 
     Surfaced, never dropped: export writes it back out unchanged.
     """
@@ -88,7 +104,8 @@ class UnknownEvent(msgspec.Struct, frozen=True):
 
 
 class CorruptEvent(msgspec.Struct, frozen=True):
-    """A stored event of a known type whose payload would not decode.
+    """A stored event of a known type whose payload would not decode, or a
+    record whose envelope could not be read (``error`` says which).
 
     Readers carry on past it; projection runners quarantine it.
     """

@@ -51,6 +51,12 @@ class BackendUnavailable(EventStoreError, ConnectionError):
     """
 
 
+class BackendError(EventStoreError, RuntimeError):
+    """The backend refused a request for a reason hublog does not expect and
+    that retrying will not cure (its own message is chained, redacted).
+    Nothing was written."""
+
+
 class SchemaVersionError(EventStoreError, RuntimeError):
     """The database's schema revision is not the one this hublog expects."""
 

@@ -20,7 +20,7 @@ from uuid import UUID
 
 import anyio
 
-from . import streams
+from . import importing, streams
 from .backend import Expected
 from .codec import DEFAULT_CODEC, Codec
 from .envelope import (
@@ -236,6 +236,35 @@ class EventStore(abc.ABC):
         _check_position("through_version", through_version)
         return await self._delete_events(hub_id, stream, through_version, SAMPLE_TYPE)
 
+    async def import_events(self, hub_id: str, events: Sequence[StoredEvent]) -> int:
+        """Write events exactly as another log recorded them (positions,
+        versions, event ids, ``recorded_at``, payload bytes), atomically;
+        return how many were new.
+
+        For copying a log (``hublog import``).  Events already here at the
+        same place are skipped, so importing the same batch again writes
+        nothing.  New ones must continue this hub's log: positions after its
+        head, versions above their stream's, recorded no earlier than its
+        last event (see :mod:`eventstore.importing`).  Appends to the hub
+        wait meanwhile, so positions stay gap-free and commit-ordered.
+
+        Raises:
+            DuplicateEventError: the log disagrees with the batch ("Import
+                conflict: …", naming hub, position and stream); nothing written.
+            InvalidEventError: a batch not in position order, of another hub,
+                or with a naive time.
+            BackendUnavailable, StoreClosed.
+        """
+        self._check_open()
+        streams.check_name("hub_id", hub_id)
+        importing.check_batch(hub_id, events)
+        if not events:
+            return 0
+        written = await self._import_events(hub_id, events)
+        if written:
+            self._appended(hub_id)
+        return written
+
     async def stream_version(self, hub_id: str, stream: str) -> int:
         """The stream's version: the number of events ever appended to it."""
         self._check_open()
@@ -322,6 +351,12 @@ class EventStore(abc.ABC):
         """Delete events of ``type_name`` in ``stream`` with version <= through_version."""
 
     @abc.abstractmethod
+    async def _import_events(self, hub_id: str, events: Sequence[StoredEvent]) -> int:
+        """Write the events of the checked batch that are new, all or none,
+        under the hub's append lock, deciding with
+        :func:`eventstore.importing.new_events`; return how many were written."""
+
+    @abc.abstractmethod
     async def _head(self, hub_id: str) -> int: ...
 
     @abc.abstractmethod
@@ -356,8 +391,8 @@ class EventStore(abc.ABC):
             )
         if not events:
             raise InvalidEventError(f"empty batch for stream {stream!r}: nothing to append")
-        correlation = None if correlation_id is None else str(correlation_id)
-        causation = None if causation_id is None else str(causation_id)
+        correlation = streams.check_id("correlation_id", correlation_id)
+        causation = streams.check_id("causation_id", causation_id)
         category = streams.category_of(stream)
         batch = []
         for event in events:
@@ -381,15 +416,23 @@ class EventStore(abc.ABC):
 def _check_expected(expected: object) -> None:
     if isinstance(expected, ExpectedVersion):
         return
-    if isinstance(expected, bool) or not isinstance(expected, int) or expected < 0:
+    if (
+        isinstance(expected, bool)
+        or not isinstance(expected, int)
+        or not 0 <= expected <= MAX_POSITION
+    ):
         raise InvalidEventError(
-            f"expected_version must be ANY, NO_STREAM or a version >= 0, got {expected!r}"
+            f"expected_version must be ANY, NO_STREAM or a version in 0..2**63-1, got {expected!r}"
         )
 
 
+MAX_POSITION = 2**63 - 1
+"""The largest position, version or limit: what a signed 64-bit column holds."""
+
+
 def _check_position(name: str, value: object) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise InvalidEventError(f"{name} must be an int >= 0, got {value!r}")
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_POSITION:
+        raise InvalidEventError(f"{name} must be an int in 0..2**63-1, got {value!r}")
 
 
 def _check_limit(limit: object) -> None:

@@ -9,6 +9,7 @@ backend, so a name that one backend accepts no other refuses (Redis keys use
 from __future__ import annotations
 
 import unicodedata
+from uuid import UUID
 
 from .errors import InvalidEventError
 
@@ -41,9 +42,14 @@ def entity_of(stream: str) -> str | None:
     return rest if sep else None
 
 
+# Control and format characters, line/paragraph separators, and surrogates
+# (a lone surrogate cannot be encoded as UTF-8 by any driver).
+_REFUSED_CATEGORIES = ("Cc", "Cf", "Zl", "Zp", "Cs")
+
+
 def _bad_characters(name: str) -> list[str]:
     return sorted(
-        {ch for ch in name if ch in "{}" or unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp")}
+        {ch for ch in name if ch in "{}" or unicodedata.category(ch) in _REFUSED_CATEGORIES}
     )
 
 
@@ -88,3 +94,26 @@ def check_stream(stream: object) -> str:
     if sep and not entity:
         raise InvalidEventError(f"stream {name!r} has an empty entity id")
     return name
+
+
+def check_id(what: str, value: object) -> str | None:
+    """A correlation or causation id as stored: None, or a string (a UUID is
+    taken as its text) that fits the column — at most MAX_NAME_LENGTH
+    characters, no control characters or surrogates.
+
+    Raises: InvalidEventError naming ``what``.
+    """
+    if value is None:
+        return None
+    if isinstance(value, UUID):
+        return str(value)
+    if not isinstance(value, str):
+        raise InvalidEventError(f"{what} must be a str or UUID, got {type(value).__name__}")
+    if not value or len(value) > MAX_NAME_LENGTH:
+        raise InvalidEventError(
+            f"{what} must be 1..{MAX_NAME_LENGTH} characters, got {len(value)}: {value[:40]!r}"
+        )
+    bad = sorted({ch for ch in value if unicodedata.category(ch) in _REFUSED_CATEGORIES})
+    if bad:
+        raise InvalidEventError(f"{what} {value!r} contains characters the log refuses: {bad!r}")
+    return value

@@ -10,12 +10,18 @@ never changes.
 from __future__ import annotations
 
 import enum
+import sys
 from datetime import datetime
 from typing import Annotated, Any
 
 import msgspec
 
 UTCDateTime = Annotated[datetime, msgspec.Meta(tz=True)]
+
+Finite = Annotated[float, msgspec.Meta(ge=-sys.float_info.max, le=sys.float_info.max)]
+"""A float that is neither NaN nor infinite: what a metric can mean.  The
+codec refuses NaN and ±inf here at append (InvalidEventError naming the
+field), so every backend and every JSON form (which has no NaN) agree."""
 """Every time in an event is timezone-aware; a naive one is refused at append
 (Gleitzeit's naive ``utcnow()`` values must be given a zone first)."""
 
@@ -51,16 +57,16 @@ class Metrics(msgspec.Struct, frozen=True, kw_only=True):
     log keeps it timezone-aware).  ``error_rate`` is derived, never stored.
     """
 
-    cpu_percent: float = 0.0
-    memory_percent: float = 0.0
-    memory_mb: float = 0.0
-    disk_io_mb: float = 0.0
-    network_io_mb: float = 0.0
+    cpu_percent: Finite = 0.0
+    memory_percent: Finite = 0.0
+    memory_mb: Finite = 0.0
+    disk_io_mb: Finite = 0.0
+    network_io_mb: Finite = 0.0
     request_count: int = 0
     error_count: int = 0
-    avg_response_time_ms: float = 0.0
-    p95_response_time_ms: float = 0.0
-    p99_response_time_ms: float = 0.0
+    avg_response_time_ms: Finite = 0.0
+    p95_response_time_ms: Finite = 0.0
+    p99_response_time_ms: Finite = 0.0
     active_connections: int = 0
     queued_requests: int = 0
     custom_metrics: dict[str, Any] = {}

@@ -50,3 +50,6 @@ READMODEL_BACKENDS = [b for b in BACKENDS if b.kind in {"memory", "sqlite", "pos
 SQL_BACKENDS = [
     b for b in READMODEL_BACKENDS if b.kind in ("sqlite", "postgresql") and b.anyio == "asyncio"
 ]
+
+SHARED_BACKENDS = [b for b in BACKENDS if b.multiprocess and b.anyio == "asyncio"]
+"""Backends whose log several processes share (one async library is enough)."""

@@ -8,6 +8,7 @@ backend gets the ``external_service`` marker here, so
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from adapters import open_store, readmodel_store_for
 from eventstore import EventStore
 from projections import ReadModels, ReadModelStore
 from tests import services
-from tests.backends import Backend
+from tests.backends import SERVER_KINDS, Backend
 
 
 @pytest.fixture
@@ -71,16 +72,35 @@ SERVER_FIXTURES = frozenset(
 )
 
 
-def pytest_collection_modifyitems(items: list[Any]) -> None:
-    """Mark every case that needs a server: a server-backed ``backend``
-    parameter, a Redis fixture, or a test under ``tests/adapters/redis``."""
+LONG = os.environ.get("HUBLOG_LONG", "") not in ("", "0")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[Any]) -> None:
+    _mark_server_cases(items)
+    if not LONG:  # the long profile is deselected, not skipped: CI skips nothing
+        long = [item for item in items if item.get_closest_marker("long")]
+        if long:
+            config.hook.pytest_deselected(items=long)
+            items[:] = [item for item in items if not item.get_closest_marker("long")]
+
+
+def _mark_server_cases(items: list[Any]) -> None:
+    """Mark every case that needs a server: a server-backed backend among its
+    parameters (a ``Backend`` or its kind's name), a Redis fixture, or a test
+    under ``tests/adapters/redis``."""
     for item in items:
         callspec = getattr(item, "callspec", None)
-        backend = callspec.params.get("backend") if callspec is not None else None
+        params = callspec.params.values() if callspec is not None else ()
         needs = (
-            (isinstance(backend, Backend) and backend.needs_server)
+            any(_needs_server(value) for value in params)
             or bool(SERVER_FIXTURES & set(getattr(item, "fixturenames", ())))
             or "tests/adapters/redis/" in item.nodeid
         )
         if needs:
             item.add_marker(pytest.mark.external_service)
+
+
+def _needs_server(param: object) -> bool:
+    if isinstance(param, Backend):
+        return param.needs_server
+    return isinstance(param, str) and param in SERVER_KINDS

@@ -6,8 +6,10 @@ backend runs under asyncio and trio alike); a lost connection, a timeout or
 a cluster in flux (``MOVED``, ``CLUSTERDOWN``, ``READONLY`` after a failover)
 is tried again under the project's one backoff policy, the slot map learnt
 again on a cluster, and then raised as BackendUnavailable; out of memory is
-BackendUnavailable at once.  These are the only driver errors translated:
-retrying is safe for every call the backend makes (reads change nothing, an
+BackendUnavailable at once; any other refusal is BackendError (or
+StoreConfigurationError for a DB index out of range or a wrong password), so
+no redis-py exception ever leaves the backend.  Retrying is safe because
+it is safe for every call the backend makes (reads change nothing, an
 append recognises its own event ids, a read-model commit its own position,
 a deletion deletes what is still there).
 """
@@ -22,7 +24,12 @@ import anyio
 import redis
 from redis import exceptions as rex
 
-from eventstore.errors import BackendUnavailable, StoreClosed
+from eventstore.errors import (
+    BackendError,
+    BackendUnavailable,
+    StoreClosed,
+    StoreConfigurationError,
+)
 from eventstore.retry import RetryPolicy
 
 from .connection import Nodes
@@ -107,6 +114,8 @@ class CallPath:
         while True:
             try:
                 return fn()
+            except rex.AuthenticationError as exc:  # a ConnectionError, but not transient
+                raise refusal(self.settings.where, exc) from exc
             except TRANSIENT as exc:
                 delay = None if self._is_closed() else retrying.next_delay(time.monotonic())
                 if delay is None:
@@ -118,6 +127,8 @@ class CallPath:
                 raise BackendUnavailable(
                     f"Redis at {self.settings.where} is out of memory: {exc}"
                 ) from exc
+            except rex.RedisError as exc:  # anything else: a refusal retrying won't cure
+                raise refusal(self.settings.where, exc) from exc
 
     def _refresh(self) -> None:
         nodes = self._live_nodes()
@@ -126,6 +137,16 @@ class CallPath:
                 nodes.refresh()
             except rex.RedisError:
                 pass  # the next attempt meets the same trouble and says so
+
+
+def refusal(where: str, exc: rex.RedisError) -> BackendError | StoreConfigurationError:
+    """A Redis refusal as hublog's error: a bad setting where the server says
+    so (a DB index out of range, a wrong password), else BackendError."""
+    text = str(exc)
+    lowered = text.lower()
+    if "db index is out of range" in lowered or isinstance(exc, rex.AuthenticationError):
+        return StoreConfigurationError(f"Redis at {where} refused the connection: {text}")
+    return BackendError(f"Redis at {where} refused the request: {reason(exc)}")
 
 
 def reason(exc: Exception) -> str:

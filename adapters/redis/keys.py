@@ -16,6 +16,11 @@ Per hub, five keys::
     <prefix>:{<hub>}:index     ZSet     "stream NUL <version, 16 digits> NUL position",
                                         all scores 0: a stream's events by version
 
+and, only once another tool wrote into the log, ``<prefix>:{<hub>}:foreign``
+(Hash: entry id -> the entry's fields as JSON): entries that are not
+hublog's (an id other than ``<position>-0`` with position <= head), set
+aside by the next append so the hub stays writable; readers step over them.
+
 A log entry's fields: ``s`` stream, ``v`` version, ``id`` event id, ``t``
 type, ``sv`` schema version, ``d`` payload (MessagePack), ``at`` recorded_at
 (µs since the epoch, from Redis ``TIME``), and, only when set, ``c``
@@ -54,6 +59,7 @@ META = "{prefix}:{{{hub}}}:meta"
 VERSIONS = "{prefix}:{{{hub}}}:versions"
 IDS = "{prefix}:{{{hub}}}:ids"
 INDEX = "{prefix}:{{{hub}}}:index"
+FOREIGN = "{prefix}:{{{hub}}}:foreign"
 
 READMODEL = "{prefix}:{{{hub}}}:rm:{projection}"
 READMODEL_HUBS = "{prefix}:rm:hubs:{projection}"
@@ -71,6 +77,7 @@ class HubKeys:
     versions: str
     ids: str
     index: str
+    foreign: str
 
     @classmethod
     def of(cls, prefix: str, hub_id: str) -> HubKeys:
@@ -81,9 +88,11 @@ class HubKeys:
             versions=VERSIONS.format(**names),
             ids=IDS.format(**names),
             index=INDEX.format(**names),
+            foreign=FOREIGN.format(**names),
         )
 
     def all(self) -> list[str]:
+        """The five keys every hub has once it has an event."""
         return [self.log, self.meta, self.versions, self.ids, self.index]
 
 

@@ -86,5 +86,15 @@ POSITION_AT = Script("position_at")
 READMODEL_COMMIT = Script("readmodel_commit")
 READMODEL_SCAN = Script("readmodel_scan")
 READMODEL_DROP = Script("readmodel_drop")
-ALL = (APPEND, READ_STREAM, DELETE, POSITION_AT, READMODEL_COMMIT, READMODEL_SCAN, READMODEL_DROP)
+IMPORT = Script("import")  # adapters/redis/importing.py
+ALL = (
+    APPEND,
+    READ_STREAM,
+    DELETE,
+    POSITION_AT,
+    READMODEL_COMMIT,
+    READMODEL_SCAN,
+    READMODEL_DROP,
+    IMPORT,
+)
 """Loaded on every primary when a store opens."""

@@ -26,6 +26,8 @@ in :class:`.calls.CallPath`, which the read-model store shares.
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -44,6 +46,8 @@ from eventstore.errors import BackendUnavailable, StoreClosed, StoreConfiguratio
 from eventstore.store import EventStore
 
 from ..urls import StoreURL
+from . import entries as entries_
+from . import importing as redis_importing
 from . import keys as redis_keys
 from . import scripts as redis_scripts
 from .calls import CallPath
@@ -55,8 +59,11 @@ from .settings import RedisSettings
 T = TypeVar("T")
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_ZERO = entries_.EntryId(0, 0)
 MICROSECOND = timedelta(microseconds=1)
 MIN_VERSION = (7, 0)  # script flags (#!lua), ZRANGE BYLEX REV
+LUA_EXACT = 2**53  # Lua numbers are doubles: integers are exact below this
+STOP_POLL = 0.1  # seconds: how soon a cancelled subscriber's thread lets go
 DELETE_CHUNK = 500  # index entries one deletion script looks at: keeps each script short
 
 
@@ -138,6 +145,7 @@ class RedisEventStore(EventStore):
             self._client = self._create_client()  # connects lazily: nothing sent yet
         self._nodes: Nodes | None = None
         self._ready_lock: anyio.Lock | None = None
+        self._last_entry_id: dict[str, entries_.EntryId] = {}
         self.calls = CallPath(
             settings,
             ensure_open=self.open,
@@ -255,10 +263,10 @@ class RedisEventStore(EventStore):
 
     def _append_sync(self, node: redis.Redis, keys: HubKeys, args: list[str | bytes]) -> Any:
         if not self.wait_for_aof:
-            return redis_scripts.APPEND(node, keys.all(), args)
+            return redis_scripts.APPEND(node, [*keys.all(), keys.foreign], args)
         timeout_ms = max(1, round(self.wait_for_aof_timeout * 1000))
         reply, synced = redis_scripts.APPEND.then(
-            node, keys.all(), args, "WAITAOF", 1, 0, timeout_ms
+            node, [*keys.all(), keys.foreign], args, "WAITAOF", 1, 0, timeout_ms
         )
         if isinstance(reply, Exception):
             raise reply
@@ -268,6 +276,9 @@ class RedisEventStore(EventStore):
                 f"the append reached its AOF on disk (WAITAOF: {synced!r}); retry the same batch"
             )
         return reply
+
+    async def _import_events(self, hub_id: str, events: Sequence[StoredEvent]) -> int:
+        return await self._on_hub(hub_id, redis_importing.import_batch, events)
 
     async def _read_stream_page(
         self,
@@ -279,14 +290,22 @@ class RedisEventStore(EventStore):
         backwards: bool,
         limit: int,
     ) -> Sequence[StoredEvent]:
-        before = -1 if before_version is None else before_version
-        args = [stream, after_version, before, int(backwards), limit]
+        # Lua counts in doubles, exact only below 2**53: no stream gets that
+        # far, so beyond it there is nothing to read (and no bound to set).
+        if after_version >= LUA_EXACT:
+            return []
+        before = -1 if before_version is None or before_version >= LUA_EXACT else before_version
+        args = [stream, after_version, before, int(backwards), min(limit, LUA_EXACT)]
         entries = await self._on_hub(hub_id, _read_stream_page, args)
-        return [_stored(hub_id, entry_id, dict(_pairs(fields))) for entry_id, fields in entries]
+        return [
+            entries_.stored(hub_id, entry_id, dict(_pairs(fields))) for entry_id, fields in entries
+        ]
 
     async def _read_log_page(self, hub_id: str, *, after: int, limit: int) -> Sequence[StoredEvent]:
-        entries = await self._on_hub(hub_id, _read_log_page, after, limit)
-        return [_stored(hub_id, entry_id, fields) for entry_id, fields in entries]
+        own, last_id = await self._on_hub(hub_id, entries_.read_own_page, after, limit)
+        if last_id is not None:
+            self._last_entry_id[hub_id] = last_id
+        return [entries_.stored(hub_id, entry_id, fields) for entry_id, fields in own]
 
     async def _stream_version(self, hub_id: str, stream: str) -> int:
         return int(await self._on_hub(hub_id, _stream_version, stream) or 0)
@@ -327,29 +346,53 @@ class RedisEventStore(EventStore):
 
     async def _wait_for_events(self, hub_id: str, after: int, woken: anyio.Event) -> None:
         # Whichever comes first: an entry after `after` (any process's append)
-        # or `woken` (this process's append, or close).
+        # or `woken` (this process's append, or close).  The thread that
+        # blocks in Redis is told to stop when the wait ends, and stops within
+        # one short XREAD BLOCK, so a cancelled subscriber frees its thread
+        # and connection promptly (not after block_timeout).
         log = HubKeys.of(self.key_prefix, hub_id).log
         failed: list[BackendUnavailable] = []
-        async with anyio.create_task_group() as tg:
+        stop = threading.Event()
+        try:
+            async with anyio.create_task_group() as tg:
 
-            async def watch_redis() -> None:
-                try:
-                    await self._run_blocking(lambda nodes: self._xread(nodes, log, after))
-                except BackendUnavailable as exc:
-                    failed.append(exc)  # raised below, not as an ExceptionGroup
-                except StoreClosed:
-                    pass
+                async def watch_redis() -> None:
+                    try:
+                        await self._run_blocking(
+                            lambda nodes: self._xread(nodes, log, hub_id, after, stop)
+                        )
+                    except BackendUnavailable as exc:
+                        failed.append(exc)  # raised below, not as an ExceptionGroup
+                    except StoreClosed:
+                        pass
+                    tg.cancel_scope.cancel()
+
+                tg.start_soon(watch_redis)
+                await woken.wait()
                 tg.cancel_scope.cancel()
-
-            tg.start_soon(watch_redis)
-            await woken.wait()
-            tg.cancel_scope.cancel()
+        finally:
+            stop.set()
         if failed:
             raise failed[0]  # subscribe backs off and reads again from its position
 
-    def _xread(self, nodes: Nodes, log: str, after: int) -> Any:
-        block_ms = max(1, round(self.block_timeout * 1000))
-        return nodes.blocking_for_key(log).xread({log: f"{after}-0"}, count=1, block=block_ms)
+    def _xread(self, nodes: Nodes, log: str, hub_id: str, after: int, stop: threading.Event) -> Any:
+        """Block until an entry after the last one seen, ``block_timeout``
+        passes, or ``stop`` is set — in slices of at most STOP_POLL."""
+        # From the last entry the page read, foreign ones included: from
+        # "<after>-0" a foreign entry above it would wake the reader at once,
+        # again and again.
+        since = max(entries_.EntryId.parse(f"{after}-0"), self._last_entry_id.get(hub_id, _ZERO))
+        client = nodes.blocking_for_key(log)
+        deadline = time.monotonic() + self.block_timeout
+        while not stop.is_set():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            block_ms = max(1, round(min(left, STOP_POLL) * 1000))
+            found = client.xread({log: str(since)}, count=1, block=block_ms)
+            if found:
+                return found
+        return None
 
     # --- plumbing -------------------------------------------------------------
 
@@ -388,10 +431,6 @@ def _read_stream_page(node: redis.Redis, keys: HubKeys, args: list[Any]) -> Any:
     return redis_scripts.READ_STREAM(node, [keys.log, keys.index], args)
 
 
-def _read_log_page(node: redis.Redis, keys: HubKeys, after: int, limit: int) -> Any:
-    return node.xrange(keys.log, f"{after + 1}-0", "+", count=limit)
-
-
 def _stream_version(node: redis.Redis, keys: HubKeys, stream: str) -> Any:
     return node.hget(keys.versions, stream)
 
@@ -401,7 +440,7 @@ def _head(node: redis.Redis, keys: HubKeys) -> Any:
 
 
 def _position_at(node: redis.Redis, keys: HubKeys, micros: int) -> Any:
-    return redis_scripts.POSITION_AT(node, [keys.log], [micros])
+    return redis_scripts.POSITION_AT(node, [keys.log, keys.meta], [micros])
 
 
 def _delete_chunk(node: redis.Redis, keys: HubKeys, args: list[Any]) -> Any:
@@ -420,23 +459,6 @@ def _resolve(
     result = resolve_retry(hub_id, stream, batch, written)
     assert result is not None  # found is never empty
     return result
-
-
-def _stored(hub_id: str, entry_id: bytes, fields: dict[bytes, bytes]) -> StoredEvent:
-    correlation, causation = fields.get(b"c"), fields.get(b"k")
-    return StoredEvent(
-        hub_id=hub_id,
-        stream=fields[b"s"].decode(),
-        version=int(fields[b"v"]),
-        position=int(entry_id.split(b"-", 1)[0]),
-        event_id=UUID(fields[b"id"].decode()),
-        type=fields[b"t"].decode(),
-        schema_version=int(fields[b"sv"]),
-        data=fields[b"d"],
-        recorded_at=EPOCH + int(fields[b"at"]) * MICROSECOND,
-        correlation_id=None if correlation is None else correlation.decode(),
-        causation_id=None if causation is None else causation.decode(),
-    )
 
 
 def _pairs(flat: Sequence[bytes]) -> list[tuple[bytes, bytes]]:

@@ -11,8 +11,10 @@ from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
-from eventstore.errors import BackendUnavailable
+from eventstore.errors import BackendError, BackendUnavailable
 
+from ..urls import is_secret_option, redact
+from .rows import tolerate_infinity
 from .settings import SQLSettings
 
 T = TypeVar("T")
@@ -33,7 +35,7 @@ class Database:
     def of(cls, engine_or_settings: sa.Engine | SQLSettings) -> Database:
         if isinstance(engine_or_settings, sa.Engine):
             engine = engine_or_settings
-            return cls(engine, False, engine.url.render_as_string(hide_password=True))
+            return cls(engine, False, redact(engine.url.render_as_string(hide_password=False)))
         return cls(create_engine(engine_or_settings), True, engine_or_settings.redacted)
 
     @property
@@ -41,21 +43,43 @@ class Database:
         return self.engine.dialect.name
 
     def call(self, fn: Callable[..., T], *args: Any) -> T:
-        """``fn(*args)``; errors meaning "not reachable now" become BackendUnavailable."""
+        """``fn(*args)``, the one place SQL driver errors become hublog's:
+        "not reachable now" becomes BackendUnavailable (retried by callers),
+        anything else BackendError (a refusal retrying won't cure)."""
         try:
             return fn(*args)
-        except (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.TimeoutError) as exc:
-            raise self.unavailable(exc) from exc
-        except sa.exc.DBAPIError as exc:
-            if exc.connection_invalidated:
+        except sa.exc.SQLAlchemyError as exc:
+            if self.is_transient(exc):
                 raise self.unavailable(exc) from exc
-            raise
+            raise self.refused(exc) from exc
+
+    def is_transient(self, exc: sa.exc.SQLAlchemyError) -> bool:
+        if isinstance(exc, sa.exc.DBAPIError) and exc.connection_invalidated:
+            return True
+        if isinstance(exc, sa.exc.InterfaceError | sa.exc.TimeoutError):
+            return True
+        if isinstance(exc, sa.exc.OperationalError):
+            # SQLite reports a damaged or foreign file as "operational" too.
+            text = str(getattr(exc, "orig", exc)).lower()
+            return not (self.dialect == "sqlite" and any(m in text for m in _SQLITE_DAMAGE))
+        return False
+
+    def refused(self, exc: sa.exc.SQLAlchemyError) -> BackendError:
+        return BackendError(f"{self.dialect} at {self.where} refused the request: {_reason(exc)}")
 
     def unavailable(self, exc: sa.exc.SQLAlchemyError) -> BackendUnavailable:
-        orig = getattr(exc, "orig", None) or exc
-        text = str(orig).strip()
-        reason = text.splitlines()[0] if text else type(orig).__name__
-        return BackendUnavailable(f"{self.dialect} at {self.where}: {reason}")
+        return BackendUnavailable(f"{self.dialect} at {self.where}: {_reason(exc)}")
+
+
+# SQLite errors that say the file is not (or no longer) a sound hublog database.
+_SQLITE_DAMAGE = ("file is not a database", "malformed", "could not decode", "no such table")
+
+
+def _reason(exc: sa.exc.SQLAlchemyError) -> str:
+    """The driver's own first line (never SQLAlchemy's, which may quote parameters)."""
+    orig = getattr(exc, "orig", None) or exc
+    text = str(orig).strip()
+    return text.splitlines()[0] if text else type(orig).__name__
 
 
 def create_engine(url_or_settings: str | SQLSettings) -> sa.Engine:
@@ -70,14 +94,22 @@ def create_engine(url_or_settings: str | SQLSettings) -> sa.Engine:
     )
     sa_url = settings.sqlalchemy_url()
     if settings.dialect == "postgresql":
-        args = {} if "connect_timeout" in sa_url.query else {"connect_timeout": 10}
-        return sa.create_engine(
+        # Secrets given in the query (?password=, ?sslpassword=) go to psycopg
+        # as keywords, so the engine's URL (and its repr) never holds them.
+        secrets = {k: v for k, v in sa_url.query.items() if is_secret_option(k)}
+        sa_url = sa_url.set(query={k: v for k, v in sa_url.query.items() if k not in secrets})
+        args: dict[str, Any] = {**secrets}
+        if "connect_timeout" not in sa_url.query:
+            args["connect_timeout"] = 10
+        engine = sa.create_engine(
             sa_url,
             pool_pre_ping=True,
             pool_size=settings.pool_size,
             max_overflow=20,
             connect_args=args,
         )
+        sa.event.listen(engine, "connect", lambda dbapi, _record: tolerate_infinity(dbapi))
+        return engine
     engine = sa.create_engine(sa_url, connect_args={"timeout": 30, "check_same_thread": False})
     _configure_sqlite(engine, settings.synchronous)
     return engine

@@ -115,3 +115,18 @@ async def test_a_payload_that_does_not_fit_its_type_reads_as_corrupt(store: Even
     assert isinstance(recorded.event, CorruptEvent)
     assert recorded.event.type == "InstanceRegistered"
     assert msgspec.msgpack.decode(recorded.event.payload)["name"] == 7
+
+
+async def test_a_payload_from_a_newer_schema_version_is_never_read_as_the_current_type(
+    store: EventStore,
+) -> None:
+    # Written by a hublog that knows ProbeRan v2; read by one that knows only v1.
+    newer = ProbeV2(latency_ms=12.0)
+    await write_with(store, codec_v2(), [registered(), newer])
+    store.codec = Codec([*CATALOGUE, ProbeV1])
+
+    [_, recorded] = [e async for e in store.read_stream(HUB, A)]
+
+    assert isinstance(recorded.event, UnknownEvent)
+    assert (recorded.event.type, recorded.event.schema_version) == ("ProbeRan", 2)
+    assert msgspec.msgpack.decode(recorded.event.payload)["latency_ms"] == 12.0

@@ -1,6 +1,6 @@
 -- The atomic append: one batch to one stream of one hub, all or nothing.
 --
--- KEYS: log, meta, versions, ids, index (adapters/redis/keys.py)
+-- KEYS: log, meta, versions, ids, index, foreign (adapters/redis/keys.py)
 -- ARGV: stream, expected version (-1 = ANY), touch ('1' = on a retry, write
 --       something anyway, so WAITAOF on this connection covers the original
 --       write), n, then per event: event_id, type, schema_version, data,
@@ -11,10 +11,10 @@
 -- resolve_retry, what that means), {'conflict', actual version}, or
 -- {'ok', new version, first position, last position}.
 --
--- Every check comes before the first write, and the first write is the only
--- one Redis can refuse (XADD with an id not above the stream's last; the
--- ids that follow only grow), so an error leaves nothing written.
-local log, meta, versions, ids, index = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+-- Every check comes before the first write, and no write can be refused:
+-- foreign entries above the head (common.lua) are set aside first, so the
+-- XADDs at "<head + i>-0" are always above the stream's last id.
+local log, meta, versions, ids, index, foreign = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 local stream, expected = ARGV[1], tonumber(ARGV[2])
 local touch, n = ARGV[3] == '1', tonumber(ARGV[4])
 local PER_EVENT = 6
@@ -54,7 +54,11 @@ local clock = tonumber(redis.call('HGET', meta, 'clock') or '0')
 if now < clock then
   now = clock
 end
-local head = tonumber(redis.call('HGET', meta, 'head') or '0')
+local head = head_of(meta)
+local top = redis.call('XREVRANGE', log, '+', '-', 'COUNT', 1)[1]
+if top and top[1] ~= entry_id(head) then
+  set_aside_foreign(log, foreign, head)
+end
 
 -- 4. The events, at the next positions: the entry id is the position.
 for i = 1, n do
@@ -70,7 +74,17 @@ for i = 1, n do
     entry[#entry + 1] = 'k'
     entry[#entry + 1] = string.sub(arg(i, 6), 2)
   end
-  redis.call('XADD', log, entry_id(head + i), unpack(entry))
+  if i == 1 then
+    -- Foreign entries deleted by hand may have left the stream's last id
+    -- above the head: set it back and write again.
+    local added = redis.pcall('XADD', log, entry_id(head + i), unpack(entry))
+    if type(added) == 'table' and added.err then
+      set_aside_foreign(log, foreign, head)
+      redis.call('XADD', log, entry_id(head + i), unpack(entry))
+    end
+  else
+    redis.call('XADD', log, entry_id(head + i), unpack(entry))
+  end
 end
 
 -- 5. Lookups by id and by version, then the counters.

@@ -56,3 +56,53 @@ local function entry_at(log, position)
   local id = entry_id(position)
   return redis.call('XRANGE', log, id, id)[1]
 end
+
+-- Foreign entries: a stream entry hublog did not write (another tool's XADD,
+-- with an automatic id or one of its own).  hublog's entries have ids
+-- "<position>-0" with 1 <= position <= head.  Anything else is foreign:
+-- readers step over it, and an append first moves the ones above the head
+-- (which would make its XADD fail) into the hub's `foreign` hash, so
+-- nothing is lost and the hub stays writable.
+local function is_own_entry(id, head)
+  local position, seq = string.match(id, '^(%d+)-(%d+)$')
+  return seq == '0' and tonumber(position) >= 1 and tonumber(position) <= head
+end
+
+local function head_of(meta)
+  return tonumber(redis.call('HGET', meta, 'head') or '0')
+end
+
+-- The first of hublog's own entries at or after `position`, or nil.
+local function own_entry_at_or_after(log, position, head)
+  local start = entry_id(position)
+  while true do
+    local found = redis.call('XRANGE', log, start, '+', 'COUNT', 10)
+    if #found == 0 then
+      return nil
+    end
+    for _, entry in ipairs(found) do
+      if is_own_entry(entry[1], head) and field(entry[2], 'at') then
+        return entry
+      end
+      if position_of_entry(entry[1]) > head then
+        return nil
+      end
+    end
+    start = '(' .. found[#found][1]
+  end
+end
+
+-- Move every entry above `head` out of the log into the `foreign` hash
+-- (entry id -> its fields as JSON), and set the stream's last id back to
+-- "<head>-0" (XDEL alone leaves it above), so XADD "<head + 1>-0" works.
+local function set_aside_foreign(log, foreign, head)
+  local above = redis.call('XRANGE', log, '(' .. entry_id(head), '+')
+  for _, entry in ipairs(above) do
+    redis.call('HSET', foreign, entry[1], cjson.encode(entry[2]))
+    redis.call('XDEL', log, entry[1])
+  end
+  if redis.call('EXISTS', log) == 1 then
+    redis.call('XSETID', log, entry_id(head))
+  end
+  return #above
+end

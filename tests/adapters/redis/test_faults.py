@@ -201,3 +201,37 @@ async def test_an_append_refused_for_want_of_memory_writes_nothing(tmp_path: Pat
             assert head % 2 == 0 and head > 0
             assert [e.position async for e in store.read_log(HUB)] == list(range(1, head + 1))
             assert await store.stream_version(HUB, "hub") == head
+
+
+async def test_cancelled_subscribers_free_their_threads_and_connections_promptly(
+    own_server: RedisServer,
+) -> None:
+    # Before: each cancelled subscribe left a worker thread and a pooled
+    # connection blocked in XREAD until block_timeout (2,000 cancellations
+    # left 96 threads and 96 fds); now they let go within one short poll.
+    async with open_store(own_server.url, block_timeout=30, socket_timeout=40) as store:
+        await store.append(HUB, A, [registered()])
+        with anyio.fail_after(30):
+            for _ in range(20):
+                async with anyio.create_task_group() as tg:
+                    for _ in range(5):
+                        tg.start_soon(collect, store, 2, [])
+                    await until(lambda: blocked_clients(own_server) >= 1, "subscribers block")
+                    tg.cancel_scope.cancel()
+
+            await until(lambda: blocked_clients(own_server) == 0, "every blocking read ends")
+            await until(lambda: _xread_threads() == 0, "every XREAD thread has returned", seconds=5)
+
+
+def _xread_threads() -> int:
+    """Threads now inside the store's blocking read."""
+    import sys
+
+    def in_xread(frame: object) -> bool:
+        while frame is not None:
+            if frame.f_code.co_name == "_xread":  # type: ignore[attr-defined]
+                return True
+            frame = frame.f_back  # type: ignore[attr-defined]
+        return False
+
+    return sum(in_xread(frame) for frame in sys._current_frames().values())

@@ -240,3 +240,13 @@ async def test_hubs_lists_only_hubs_under_its_own_prefix(redis_url: str) -> None
             for p in (prefix, prefix.replace("*", "-")):
                 for hub in ("hub-a", "hub-b"):
                     mine.client.delete(*HubKeys.of(p, hub).all())
+
+
+async def test_a_db_index_out_of_range_is_a_configuration_error_not_a_raw_one(
+    redis_url: str,
+) -> None:
+    # Before: a raw redis ResponseError escaped open().
+    url = redis_url.replace("/0?", "/99?")
+
+    with pytest.raises(StoreConfigurationError, match="DB index is out of range"):
+        await open_store(url)

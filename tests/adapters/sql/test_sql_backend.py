@@ -85,6 +85,7 @@ async def test_an_existing_sqlite_file_without_the_schema_is_not_migrated_silent
     assert f"hublog db upgrade sqlite:///{path}" in str(caught.value)
 
 
+@pytest.mark.external_service
 async def test_a_postgresql_database_without_the_schema_names_what_to_run(tmp_path: Path) -> None:
     services.need("postgresql", services.postgres_problem())
     import psycopg
