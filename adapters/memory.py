@@ -9,7 +9,7 @@ two ``open_store("memory://")`` calls share nothing.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from uuid import UUID
@@ -20,6 +20,7 @@ from eventstore.backend import Expected, check_expected_version, resolve_retry
 from eventstore.codec import Codec
 from eventstore.envelope import AppendResult, NewEvent, StoredEvent
 from eventstore.errors import StoreClosed, StoreConfigurationError
+from eventstore.importing import LogEnd, new_events
 from eventstore.store import EventStore
 from projections.readmodel_store import Checkpoint, Commit, ReadModelStore, Snapshot, decide
 from projections.tables import Tables
@@ -50,13 +51,29 @@ def create_store(
     return MemoryEventStore(codec=codec, max_event_bytes=max_event_bytes)
 
 
-class MemoryEventStore(EventStore):
-    """An event store in a dict; for tests and as the reference."""
+def _wall_clock() -> datetime:
+    return datetime.now(UTC)
 
-    def __init__(self, *, codec: Codec | None = None, max_event_bytes: int | None = None) -> None:
+
+class MemoryEventStore(EventStore):
+    """An event store in a dict; for tests and as the reference.
+
+    ``clock`` (timezone-aware UTC) is the backend's clock: what :meth:`now`
+    answers and ``recorded_at`` is stamped from.  Tests pass one they control
+    (lease expiry without sleeping); it defaults to the machine's.
+    """
+
+    def __init__(
+        self,
+        *,
+        codec: Codec | None = None,
+        max_event_bytes: int | None = None,
+        clock: Callable[[], datetime] = _wall_clock,
+    ) -> None:
         kwargs = {} if max_event_bytes is None else {"max_event_bytes": max_event_bytes}
         super().__init__(codec=codec, **kwargs)
         self._hubs_by_id: dict[str, _Hub] = {}
+        self._clock = clock
 
     def readmodel_store(self) -> MemoryReadModelStore:
         """A new, empty read-model store (memory stores share nothing: keep it)."""
@@ -64,7 +81,7 @@ class MemoryEventStore(EventStore):
 
     async def now(self) -> datetime:
         self._check_open()
-        return datetime.now(UTC)
+        return self._clock()
 
     async def _append(
         self, hub_id: str, stream: str, batch: Sequence[NewEvent], expected: Expected
@@ -82,9 +99,8 @@ class MemoryEventStore(EventStore):
         version = hub.versions.get(stream, 0)
         check_expected_version(hub_id, stream, expected, version)
         # never earlier than the hub's last event, so time lookups can bisect
-        recorded_at = (
-            max(datetime.now(UTC), hub.log[-1].recorded_at) if hub.log else datetime.now(UTC)
-        )
+        now = self._clock()
+        recorded_at = max(now, hub.log[-1].recorded_at) if hub.log else now
         stored = [
             StoredEvent(
                 hub_id=hub_id,
@@ -108,6 +124,27 @@ class MemoryEventStore(EventStore):
         hub.versions[stream] = version + len(batch)
         hub.head += len(batch)
         return AppendResult(version + len(batch), stored[0].position, stored[-1].position)
+
+    async def _import_events(self, hub_id: str, events: Sequence[StoredEvent]) -> int:
+        await anyio.lowlevel.checkpoint()
+        hub = self._hubs_by_id.get(hub_id) or _Hub()
+        written = {
+            e.event_id: (s.stream, s.version, s.position)
+            for e in events
+            if (s := hub.by_id.get(e.event_id)) is not None
+        }
+        clock = hub.log[-1].recorded_at if hub.log else None
+        fresh = new_events(hub_id, events, written, LogEnd(hub.head, clock, dict(hub.versions)))
+        if not fresh:
+            return 0
+        self._hubs_by_id[hub_id] = hub
+        hub.log.extend(fresh)
+        for event in fresh:
+            hub.streams.setdefault(event.stream, []).append(event)
+            hub.by_id[event.event_id] = event
+            hub.versions[event.stream] = event.version
+        hub.head = fresh[-1].position
+        return len(fresh)
 
     async def _read_stream_page(
         self,

@@ -205,6 +205,24 @@ class MetricsRolledUp(Event, frozen=True, kw_only=True):
 
 
 # --- stream "lock/<resource_id>" ----------------------------------------------
+#
+# Every lock event written by the lease service (``projections.leases``)
+# carries the resource's whole state after it — ``capacity`` and ``holders`` —
+# so the stream's last event is all a decision needs to read, however long the
+# history.  ``decided_at`` is the backend-clock time the writer judged expiry
+# by (a lower bound of the backend's clock, never later than the event's own
+# ``recorded_at`` and never earlier than the stream's previous event's); new
+# expiries are ``decided_at + ttl_s``.  Events written before these fields
+# existed read back with them None: the state is then the fold of the stream.
+
+
+class LeaseHolder(msgspec.Struct, frozen=True, kw_only=True):
+    """One unexpired lease, as a lock event lists the holders after it."""
+
+    owner: str
+    token: int
+    ttl_s: float
+    expires_at: UTCDateTime
 
 
 class LockGranted(Event, frozen=True, kw_only=True):
@@ -217,29 +235,54 @@ class LockGranted(Event, frozen=True, kw_only=True):
     ttl_s: float
     expires_at: UTCDateTime
     capacity: int = 1
+    decided_at: UTCDateTime | None = None
+    holders: tuple[LeaseHolder, ...] | None = None
 
 
 class LockRenewed(Event, frozen=True, kw_only=True):
+    """A live lease extended to ``expires_at`` by its holder."""
+
     category = "lock"
 
     owner: str
     token: int
     ttl_s: float
     expires_at: UTCDateTime
+    capacity: int | None = None
+    decided_at: UTCDateTime | None = None
+    holders: tuple[LeaseHolder, ...] | None = None
 
 
 class LockReleased(Event, frozen=True, kw_only=True):
+    """A live lease given back by its holder; ``ttl_s``/``expires_at`` are
+    the lease's as it was."""
+
     category = "lock"
 
     owner: str
     token: int
+    ttl_s: float | None = None
+    expires_at: UTCDateTime | None = None
+    capacity: int | None = None
+    decided_at: UTCDateTime | None = None
+    holders: tuple[LeaseHolder, ...] | None = None
 
 
 class LockExpired(Event, frozen=True, kw_only=True):
+    """A lease seen to have run out (by whoever touched the lock next)."""
+
     category = "lock"
 
     owner: str
     token: int
+    ttl_s: float | None = None
+    expires_at: UTCDateTime | None = None
+    capacity: int | None = None
+    decided_at: UTCDateTime | None = None
+    holders: tuple[LeaseHolder, ...] | None = None
+
+
+LockEvent = LockGranted | LockRenewed | LockReleased | LockExpired
 
 
 HubEvent = (

@@ -1,11 +1,18 @@
 """The lock table: per resource, its capacity, live holders, fencing tokens.
 
 A lease is a counting semaphore (capacity N; 1 for a mutex).  Whether a
-lease has expired is judged by ``recorded_at`` — the backend's clock when the
-event was appended — never by the reader's clock.
+lease has expired is judged by the backend's clock as the log records it,
+never by the reader's: a grant at its ``recorded_at``; a renewal or release
+at its ``decided_at`` when it has one the log can vouch for (not before the
+lock's previous event, not after its own ``recorded_at``: the lease service
+decides between the two, and optimistic concurrency guarantees nothing came
+in between), else at ``recorded_at``.  The service (``projections.leases``)
+and this fold agree on the holders after every event; the tests check it.
 """
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from msgspec.structs import replace
 
@@ -30,13 +37,15 @@ def fold_lock_event(state: HubState, event: RecordedEvent) -> HubState:
     holder = next((h for h in lock.holders if h.owner == e.owner and h.token == e.token), None)
     if isinstance(e, LockExpired):
         return _expired(state, event, e, lock, holder)
-    at = event.recorded_at
+    at = _judged_at(lock, event, e.decided_at)
+    lock = replace(lock, changed_at=event.recorded_at)
     what = "renewed" if isinstance(e, LockRenewed) else "released"
     if holder is None:
         detail = (
             f"{what} by {e.owner!r} with token {e.token}, which holds no lease on {resource_id!r}"
         )
-        return flag(state, event, rules.NOT_HOLDER, detail)
+        state = flag(state, event, rules.NOT_HOLDER, detail)
+        return _put(state, lock) if resource_id in state.locks else state
     if holder.expires_at <= at:
         state = flag(
             state, event, rules.NOT_HOLDER, f"{what} by {e.owner!r} after its lease expired"
@@ -47,6 +56,15 @@ def fold_lock_event(state: HubState, event: RecordedEvent) -> HubState:
         holders = tuple(renewed if h is holder else h for h in lock.holders)
         return _put(state, replace(lock, holders=holders, renewals=lock.renewals + 1))
     return _put(state, replace(lock, holders=_without(lock, holder), releases=lock.releases + 1))
+
+
+def _judged_at(lock: LockState, event: RecordedEvent, decided_at: datetime | None) -> datetime:
+    after = lock.changed_at
+    if decided_at is None or decided_at > event.recorded_at:
+        return event.recorded_at
+    if after is not None and decided_at < after:
+        return event.recorded_at
+    return decided_at
 
 
 def _granted(state: HubState, event: RecordedEvent, e: LockGranted, lock: LockState) -> HubState:
@@ -79,6 +97,7 @@ def _granted(state: HubState, event: RecordedEvent, e: LockGranted, lock: LockSt
         holders=(*live, holder),
         last_token=max(lock.last_token, e.token),
         grants=lock.grants + 1,
+        changed_at=event.recorded_at,
     )
     return _put(state, granted)
 
@@ -93,7 +112,7 @@ def _expired(
             state = flag(
                 state, event, rules.NOT_HOLDER, f"expiry of token {e.token}, never granted"
             )
-        return state
+        return _put(state, replace(lock, changed_at=event.recorded_at))
     if holder.expires_at > event.recorded_at:
         state = flag(
             state,
@@ -101,7 +120,13 @@ def _expired(
             rules.EXPIRED_EARLY,
             f"expired at {event.recorded_at}, lease ran to {holder.expires_at}",
         )
-    return _put(state, replace(lock, holders=_without(lock, holder), expiries=lock.expiries + 1))
+    expired = replace(
+        lock,
+        holders=_without(lock, holder),
+        expiries=lock.expiries + 1,
+        changed_at=event.recorded_at,
+    )
+    return _put(state, expired)
 
 
 def _without(lock: LockState, holder: Holder) -> tuple[Holder, ...]:

@@ -77,6 +77,8 @@ class LockState(msgspec.Struct, frozen=True, kw_only=True):
     renewals: int = 0
     releases: int = 0
     expiries: int = 0
+    changed_at: datetime | None = None
+    """``recorded_at`` of the lock's last event."""
 
     def live(self, at: datetime | None) -> tuple[Holder, ...]:
         """The holders whose lease is unexpired at ``at`` (all of them for None)."""

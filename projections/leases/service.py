@@ -1,0 +1,262 @@
+"""The lease service: counting, fenced leases over the store contract.
+
+One algorithm on every backend, no backend-specific locking: read the lock
+stream's last event (it carries the whole state), decide by the backend's
+clock (:mod:`.clock`), append the decision's events expecting the version
+read.  A lost race (``WrongExpectedVersion``) means someone else changed the
+lock first: read again and decide again, up to ``attempts`` times.
+Uncontended, a call is two round trips: one read, one conditional append.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Callable
+from contextlib import aclosing
+from datetime import datetime
+from uuid import UUID
+
+import anyio
+
+from eventstore import streams
+from eventstore.envelope import NO_STREAM, CorruptEvent, RecordedEvent, UnknownEvent
+from eventstore.errors import BackendUnavailable, WrongExpectedVersion
+from eventstore.events import LeaseHolder
+from eventstore.retry import RetryPolicy
+from eventstore.store import EventStore
+
+from . import rules
+from .clock import BackendClock
+from .errors import InvalidLeaseRequest, LeaseContention, LockUnreadable
+from .rules import Change, Lease, LockView
+
+ATTEMPTS = 20
+BACKOFF, BACKOFF_CAP = 0.001, 0.05
+"""After the n-th lost race, wait a random time up to min(cap, 1 ms * 2**n)."""
+APPEND_RETRY = RetryPolicy(initial=0.05, cap=1.0, deadline=10.0)
+"""An append that timed out is retried with the same events (the log answers
+a retry idempotently) for up to 10 s; then BackendUnavailable leaves."""
+
+Decide = Callable[[LockView, datetime], Change | None]
+
+
+class LeaseService:
+    """Leases on the resources of any hub of ``store``.
+
+    Every method raises ``BackendUnavailable`` when the backend cannot be
+    reached (a grant whose append timed out and could not be confirmed may
+    have been written; it then simply runs out), ``InvalidLeaseRequest`` for
+    impossible arguments and ``InvalidEventError`` for a bad hub or resource
+    id; changes raise ``LeaseContention`` after ``attempts`` lost races and
+    ``LockUnreadable`` when the lock's last event cannot be read.
+    """
+
+    def __init__(
+        self, store: EventStore, *, clock: BackendClock | None = None, attempts: int = ATTEMPTS
+    ) -> None:
+        self.store = store
+        self.clock = clock or BackendClock(store)
+        self.attempts = attempts
+
+    async def acquire(
+        self,
+        hub_id: str,
+        resource_id: str,
+        owner_id: str,
+        *,
+        ttl: float,
+        capacity: int = 1,
+        correlation_id: str | UUID | None = None,
+    ) -> Lease | None:
+        """A lease on ``resource_id`` for ``ttl`` seconds, or None when all
+        ``capacity`` slots are held.  The first grant fixes the capacity.
+
+        Raises: CapacityMismatch when the resource has another capacity
+        (nothing is written); and see the class.
+        """
+        _check_owner(owner_id)
+        _check_ttl(ttl)
+        if isinstance(capacity, bool) or not isinstance(capacity, int) or capacity < 1:
+            raise InvalidLeaseRequest(f"capacity must be an int >= 1, got {capacity!r}")
+        change = await self._change(
+            hub_id,
+            resource_id,
+            lambda view, at: rules.grant(view, owner_id, float(ttl), capacity, at),
+            correlation_id,
+        )
+        return change.lease if change is not None else None
+
+    async def renew(
+        self,
+        hub_id: str,
+        resource_id: str,
+        owner_id: str,
+        token: int,
+        *,
+        ttl: float,
+        correlation_id: str | UUID | None = None,
+    ) -> Lease | None:
+        """Extend ``owner_id``'s lease ``token`` to ``ttl`` seconds from now;
+        None — refused, nothing written — when that lease is not held by
+        ``owner_id`` or has run out by the backend's clock.
+
+        Raises: see the class.
+        """
+        _check_owner(owner_id)
+        _check_token(token)
+        _check_ttl(ttl)
+        change = await self._change(
+            hub_id,
+            resource_id,
+            lambda view, at: rules.renew(view, owner_id, token, float(ttl), at),
+            correlation_id,
+        )
+        return change.lease if change is not None else None
+
+    async def release(
+        self,
+        hub_id: str,
+        resource_id: str,
+        owner_id: str,
+        token: int,
+        *,
+        correlation_id: str | UUID | None = None,
+    ) -> bool:
+        """Give back ``owner_id``'s lease ``token``; False — refused, nothing
+        written — when it is not held by ``owner_id`` or has run out.
+
+        Raises: see the class.
+        """
+        _check_owner(owner_id)
+        _check_token(token)
+        change = await self._change(
+            hub_id,
+            resource_id,
+            lambda view, at: rules.release(view, owner_id, token, at),
+            correlation_id,
+        )
+        return change is not None
+
+    async def reap(
+        self, hub_id: str, resource_id: str, *, correlation_id: str | UUID | None = None
+    ) -> int:
+        """Record ``LockExpired`` for the resource's leases that have run out;
+        how many.  Optional: any change of the lock records them too.
+
+        Raises: see the class.
+        """
+        change = await self._change(hub_id, resource_id, rules.reap, correlation_id)
+        return len(change.events) if change is not None else 0
+
+    async def holders(self, hub_id: str, resource_id: str) -> tuple[LeaseHolder, ...]:
+        """The leases the next acquire would count as held (one read).
+
+        Raises: LockUnreadable, BackendUnavailable, InvalidEventError.
+        """
+        view = await self.view(hub_id, resource_id)
+        return view.live(await self._lower(view))
+
+    async def check_token(self, hub_id: str, resource_id: str, token: int) -> bool:
+        """Is ``token`` a lease on ``resource_id`` that is surely unexpired now
+        (even by the upper bound of the backend's clock)?  What a resource
+        asks to reject a stale holder (one read).
+
+        Raises: LockUnreadable, BackendUnavailable, InvalidEventError.
+        """
+        _check_token(token)
+        view = await self.view(hub_id, resource_id)
+        at = await self.clock.upper()
+        if view.changed_at is not None:
+            at = max(at, view.changed_at)
+        return any(h.token == token and h.expires_at > at for h in view.holders)
+
+    async def view(self, hub_id: str, resource_id: str) -> LockView:
+        """The lock's state: its stream's last event, or — for a stream last
+        written before lock events carried their state — the fold of it.
+
+        Raises: LockUnreadable, BackendUnavailable, InvalidEventError.
+        """
+        stream = streams.lock(resource_id)
+        last = await self.store.last_event(hub_id, stream)
+        if last is None:
+            return LockView(hub_id=hub_id, resource_id=resource_id)
+        _check_readable(hub_id, resource_id, last)
+        view = rules.view_after(hub_id, resource_id, last)
+        if view is not None:
+            return view
+        async with aclosing(self.store.read_stream(hub_id, stream)) as events:
+            history = [_check_readable(hub_id, resource_id, e) async for e in events]
+        return rules.fold(hub_id, resource_id, history)
+
+    # --- the one loop ---------------------------------------------------------
+
+    async def _change(
+        self,
+        hub_id: str,
+        resource_id: str,
+        decide: Decide,
+        correlation_id: str | UUID | None,
+    ) -> Change | None:
+        for attempt in range(self.attempts):
+            view = await self.view(hub_id, resource_id)
+            change = decide(view, await self._lower(view))
+            if change is None or not change.events:
+                return change  # a refusal, or nothing to do: nothing written
+            try:
+                await self._append(view, change, correlation_id)
+            except WrongExpectedVersion:
+                # Someone changed the lock since we read it.  Back off with
+                # full jitter, growing, so that the same racers stop
+                # colliding in lockstep and nobody starves.
+                await anyio.sleep(random.uniform(0, min(BACKOFF_CAP, BACKOFF * 2**attempt)))
+                continue
+            return change
+        raise LeaseContention(hub_id, resource_id, self.attempts)
+
+    async def _append(
+        self, view: LockView, change: Change, correlation_id: str | UUID | None
+    ) -> None:
+        expected = view.version if view.version else NO_STREAM
+        stream = streams.lock(view.resource_id)
+        retrying = APPEND_RETRY.start()
+        while True:
+            try:
+                await self.store.append(
+                    view.hub_id,
+                    stream,
+                    list(change.events),
+                    expected_version=expected,
+                    correlation_id=correlation_id,
+                )
+                return
+            except BackendUnavailable as exc:
+                await retrying.wait(exc)  # the same event objects: idempotent
+
+    async def _lower(self, view: LockView) -> datetime:
+        # The last event's recorded_at is a lower bound too; take the tighter.
+        at = await self.clock.lower()
+        return max(at, view.changed_at) if view.changed_at is not None else at
+
+
+def _check_readable(hub_id: str, resource_id: str, event: RecordedEvent) -> RecordedEvent:
+    if isinstance(event.event, UnknownEvent | CorruptEvent):
+        raise LockUnreadable(hub_id, resource_id, event.version, event.type)
+    return event
+
+
+def _check_owner(owner_id: object) -> None:
+    if not isinstance(owner_id, str) or not owner_id:
+        raise InvalidLeaseRequest(f"owner_id must be a non-empty str, got {owner_id!r}")
+
+
+def _check_token(token: object) -> None:
+    if isinstance(token, bool) or not isinstance(token, int) or token < 1:
+        raise InvalidLeaseRequest(f"token must be an int >= 1, got {token!r}")
+
+
+def _check_ttl(ttl: object) -> None:
+    if isinstance(ttl, bool) or not isinstance(ttl, int | float) or not math.isfinite(ttl):
+        raise InvalidLeaseRequest(f"ttl must be a finite number of seconds, got {ttl!r}")
+    if ttl <= 0:
+        raise InvalidLeaseRequest(f"ttl must be > 0 seconds, got {ttl!r}")

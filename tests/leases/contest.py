@@ -1,0 +1,130 @@
+"""The lease-safety contest: processes contending for leases, some of them
+SIGKILLed while holding, then the log checked (``checker.py``).
+
+Each of ``processes`` slots runs a worker process (``worker.py``) with its
+own store connection; a worker that asks to be killed (``kill_me``, while it
+holds a lease) is SIGKILLed and its slot starts a new one under a new owner
+id until the time is up.  Slot 0's first lease is killed and slot 1's first
+pauses past its ttl, so even a short run has both.  Everything started here
+is stopped here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import anyio
+from anyio.streams.text import TextReceiveStream
+
+from adapters import open_store
+from projections.leases import LeaseService
+from tests.leases.checker import Report, check
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class Outcome:
+    report: Report
+    lines: list[dict[str, Any]] = field(default_factory=list)
+    killed: list[dict[str, Any]] = field(default_factory=list)
+    exits: list[int] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def of(self, op: str) -> list[dict[str, Any]]:
+        return [line for line in self.lines if line["op"] == op]
+
+
+@dataclass
+class Contest:
+    url: str
+    hub: str
+    seconds: float
+    capacity: int
+    ttl: float = 0.6
+    processes: int = 6
+    resources: int = 5
+    outcome: Outcome = field(default_factory=lambda: Outcome(Report()))
+
+    @property
+    def names(self) -> list[str]:
+        return [f"r{i}" for i in range(self.resources)]
+
+    async def run(self) -> Outcome:
+        started = time.monotonic()
+        deadline = anyio.current_time() + self.seconds
+        async with anyio.create_task_group() as tg:
+            for slot in range(self.processes):
+                tg.start_soon(self.slot, slot, deadline)
+        await anyio.sleep(self.ttl * 2)  # every lease left has run out
+        async with open_store(self.url) as store:
+            leases = LeaseService(store)
+            for name in self.names:
+                await leases.reap(self.hub, name)
+            self.outcome.report = check([e async for e in store.read_log(self.hub)])
+        self.outcome.seconds = time.monotonic() - started
+        return self.outcome
+
+    async def slot(self, slot: int, deadline: float) -> None:
+        first = {0: "kill", 1: "pause"}.get(slot, "")
+        incarnation = 0
+        while (left := deadline - anyio.current_time()) > 0.2 or incarnation == 0:
+            owner = f"slot{slot}-{incarnation}"
+            await self.worker(owner, slot * 1000 + incarnation, max(left, 0.5), first)
+            incarnation, first = incarnation + 1, ""
+
+    async def worker(self, owner: str, seed: int, seconds: float, first: str) -> None:
+        command = [
+            sys.executable, "-m", "tests.leases.worker", self.url, self.hub, owner, str(seed),
+            f"{seconds:.2f}", str(self.ttl), str(self.capacity), ",".join(self.names), first,
+        ]  # fmt: skip
+        process = await anyio.open_process(command, cwd=ROOT, stdout=subprocess.PIPE)
+        try:
+            assert process.stdout is not None
+            buffer = ""
+            async for chunk in TextReceiveStream(process.stdout):
+                buffer += chunk
+                *complete, buffer = buffer.split("\n")
+                for text in complete:
+                    self.heard(process.pid, owner, json.loads(text))
+            self.outcome.exits.append(await process.wait())
+        finally:
+            if process.returncode is None:
+                process.kill()
+                await process.wait()
+
+    def heard(self, pid: int, owner: str, line: dict[str, Any]) -> None:
+        line["owner"] = owner
+        self.outcome.lines.append(line)
+        if line["op"] == "kill_me":
+            os.kill(pid, signal.SIGKILL)
+            self.outcome.killed.append(line)
+
+
+def problems(outcome: Outcome) -> list[str]:
+    """Everything the log and the workers' reports disprove; [] is a pass."""
+    report, found = outcome.report, list(outcome.report.problems)
+    for late in outcome.of("late"):
+        if not late["refused"]:
+            found.append(f"a {late['what']} past the ttl was accepted: {late}")
+        if late["corr"] in report.correlations:
+            found.append(f"a refused {late['what']} wrote to the log: {late}")
+    for killed in outcome.killed:
+        resource = report.resources.get(killed["resource"])
+        tenure = resource.tenures.get(killed["token"]) if resource else None
+        if tenure is None or tenure.owner != killed["owner"] or tenure.ended_by != "expired":
+            found.append(f"the lease of killed {killed} ended as {tenure}")
+    for resource in report.resources.values():
+        found.extend(f"{resource.name}: token {t} never ended" for t in resource.holders)
+    exits = [code for code in outcome.exits if code != -signal.SIGKILL]
+    if any(exits) or len(outcome.of("done")) != len(exits):
+        found.append(f"workers exited {outcome.exits}, {len(outcome.of('done'))} said done")
+    return found

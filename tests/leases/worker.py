@@ -1,0 +1,115 @@
+"""One contender of the lease-safety test, in its own process.
+
+    python -m tests.leases.worker URL HUB OWNER SEED SECONDS TTL CAPACITY RESOURCES [FIRST]
+
+For SECONDS it acquires a random one of RESOURCES leases (each of CAPACITY),
+holds it a random short time, sometimes renews, and releases; sometimes it
+pauses past the ttl and tries a renewal and a release that must be refused;
+sometimes it says ``kill_me`` while holding and waits to be SIGKILLed.
+FIRST (pause | kill) forces what its first lease does.  Every outcome is a
+JSON line on stdout; every call carries its own correlation id.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import sys
+import uuid
+
+import anyio
+
+from adapters import open_store
+from projections.leases import Lease, LeaseContention, LeaseService
+
+KILL, PAUSE, RENEW = 0.04, 0.08, 0.4
+
+
+def say(**fields: object) -> None:
+    print(json.dumps(fields), flush=True)
+
+
+class Worker:
+    def __init__(self, leases: LeaseService, hub: str, owner: str, ttl: float, rng: random.Random):
+        self.leases, self.hub, self.owner, self.ttl, self.rng = leases, hub, owner, ttl, rng
+
+    async def pause_then_refused(self, lease: Lease) -> None:
+        # Past the ttl by a margin far wider than the clock's uncertainty.
+        await anyio.sleep(self.ttl + 0.3 + self.ttl / 2)
+        for what in ("renew", "release"):
+            corr = str(uuid.uuid4())
+            if what == "renew":
+                answer = await self.leases.renew(
+                    self.hub,
+                    lease.resource_id,
+                    self.owner,
+                    lease.token,
+                    ttl=self.ttl,
+                    correlation_id=corr,
+                )
+                refused = answer is None
+            else:
+                refused = not await self.leases.release(
+                    self.hub, lease.resource_id, self.owner, lease.token, correlation_id=corr
+                )
+            say(op="late", what=what, corr=corr, refused=refused, token=lease.token)
+
+    async def hold(self, lease: Lease) -> None:
+        await anyio.sleep(self.rng.uniform(0, self.ttl * 0.4))
+        if self.rng.random() < RENEW:
+            corr = str(uuid.uuid4())
+            renewed = await self.leases.renew(
+                self.hub,
+                lease.resource_id,
+                self.owner,
+                lease.token,
+                ttl=self.ttl,
+                correlation_id=corr,
+            )
+            say(op="renew", corr=corr, ok=renewed is not None, token=lease.token)
+            await anyio.sleep(self.rng.uniform(0, self.ttl * 0.3))
+        corr = str(uuid.uuid4())
+        released = await self.leases.release(
+            self.hub, lease.resource_id, self.owner, lease.token, correlation_id=corr
+        )
+        say(op="release", corr=corr, ok=released, token=lease.token)
+
+    async def one(self, resource: str, capacity: int, first: str) -> None:
+        corr = str(uuid.uuid4())
+        lease = await self.leases.acquire(
+            self.hub, resource, self.owner, ttl=self.ttl, capacity=capacity, correlation_id=corr
+        )
+        if lease is None:
+            say(op="full", resource=resource, corr=corr)
+            await anyio.sleep(self.rng.uniform(0, self.ttl * 0.1))
+            return
+        say(op="acquire", resource=resource, token=lease.token, corr=corr)
+        roll = self.rng.random()
+        if first == "kill" or (not first and roll < KILL):
+            say(op="kill_me", resource=resource, token=lease.token, owner=self.owner)
+            await anyio.sleep(3600)
+        elif first == "pause" or (not first and roll < KILL + PAUSE):
+            await self.pause_then_refused(lease)
+        else:
+            await self.hold(lease)
+
+
+async def main(argv: list[str]) -> None:
+    url, hub, owner, seed, seconds, ttl, capacity, resources = argv[:8]
+    first = argv[8] if len(argv) > 8 else ""
+    rng = random.Random(int(seed))
+    names = resources.split(",")
+    async with open_store(url) as store:
+        worker = Worker(LeaseService(store), hub, owner, float(ttl), rng)
+        deadline = anyio.current_time() + float(seconds)
+        while anyio.current_time() < deadline:
+            try:
+                await worker.one(rng.choice(names), int(capacity), first)
+            except LeaseContention as exc:
+                say(op="contention", error=str(exc))
+            first = ""
+    say(op="done")
+
+
+if __name__ == "__main__":
+    anyio.run(main, sys.argv[1:])
