@@ -86,3 +86,11 @@ def test_the_redis_doc_example_runs(make_url: Callable[[str], str]) -> None:
 
     code = example.replace("key_prefix=example", f"key_prefix={prefix}")  # keys deleted after
     exec(compile(code, "docs/redis.md", "exec"), {"__name__": "docs"})  # noqa: S102 - our own doc
+
+
+def test_the_readme_documents_every_command() -> None:
+    section = README.split("## Replay and inspect", 1)[1].split("\n## ", 1)[0]
+
+    for name, command in _commands(main):
+        if not isinstance(command, click.Group):
+            assert f"`hublog {name}" in section, f"README does not show hublog {name}"

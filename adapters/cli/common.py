@@ -1,0 +1,181 @@
+"""What every ``hublog`` command shares: where the log is (``--url`` before
+or after the command name, then the environment, then the embedded
+default), ``--hub``, ``--json``, ``--debug``, and one place that turns
+errors into a one-line message and exit status 1."""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import anyio
+import click
+import msgspec
+
+from eventstore import EventStoreError
+
+from .. import urls
+
+DEFAULT_URL = "sqlite:///hublog.db"
+URL_HELP = (
+    "Store URL: sqlite:///file.db, postgresql://…, redis://…, memory://. Default: from "
+    "GLEITZEIT_HUB_PERSISTENCE (+ GLEITZEIT_SQL_URL / GLEITZEIT_REDIS_URL), then HUBLOG_URL, "
+    f"then {DEFAULT_URL}."
+)
+_PERSISTENCE = {
+    "sql": "GLEITZEIT_SQL_URL",
+    "sqlite": "GLEITZEIT_SQL_URL",
+    "postgresql": "GLEITZEIT_SQL_URL",
+    "postgres": "GLEITZEIT_SQL_URL",
+    "redis": "GLEITZEIT_REDIS_URL",
+}
+
+
+@dataclass
+class Run:
+    """One invocation: the resolved URL and the shared flags."""
+
+    url: str
+    hub: str | None
+    as_json: bool
+    debug: bool
+
+    @property
+    def where(self) -> str:
+        return urls.redact(self.url)
+
+    @property
+    def terminal(self) -> bool:
+        return sys.stdout.isatty()
+
+
+def default_url() -> str:
+    """Raises: click.UsageError for a GLEITZEIT_HUB_PERSISTENCE that names no URL."""
+    persistence = os.environ.get("GLEITZEIT_HUB_PERSISTENCE", "").strip().lower()
+    if persistence == "memory":
+        return "memory://"
+    if persistence:
+        variable = _PERSISTENCE.get(persistence)
+        if variable is None:
+            raise click.UsageError(
+                f"GLEITZEIT_HUB_PERSISTENCE={persistence!r} is not one of "
+                f"{', '.join(sorted(_PERSISTENCE))}, memory"
+            )
+        if not os.environ.get(variable):
+            raise click.UsageError(
+                f"GLEITZEIT_HUB_PERSISTENCE={persistence} but {variable} is unset"
+            )
+        return os.environ[variable]
+    return os.environ.get("HUBLOG_URL") or DEFAULT_URL
+
+
+def options(*, json: bool = True, hub: bool = True) -> Callable[[Callable[..., Any]], Any]:
+    """Add --url, --hub, --json, --debug to an async command body taking a
+    :class:`Run` first; run it under anyio with clean errors."""
+
+    def decorate(fn: Callable[..., Awaitable[Any]]) -> Any:
+        @functools.wraps(fn)
+        def wrapper(url: str | None, debug: bool, **kwargs: Any) -> Any:
+            group = click.get_current_context().find_root().obj or {}
+            run = Run(
+                url=url or group.get("url") or default_url(),
+                hub=kwargs.pop("hub", None),
+                as_json=kwargs.pop("as_json", False),
+                debug=debug or group.get("debug", False),
+            )
+            return guarded(run, lambda: anyio.run(functools.partial(fn, run, **kwargs)))
+
+        wrapper = click.option("--debug", is_flag=True, help="Show a traceback on errors.")(wrapper)
+        if json:
+            wrapper = click.option(
+                "--json", "as_json", is_flag=True, help="JSON (one object per line for listings)."
+            )(wrapper)
+        if hub:
+            wrapper = click.option("--hub", help="Only this hub (default: every hub).")(wrapper)
+        return click.option("--url", "-u", help=URL_HELP)(wrapper)
+
+    return decorate
+
+
+def guarded(run: Run, call: Callable[[], Any]) -> Any:
+    """``call()``; hublog errors and driver errors become one line, exit 1."""
+    try:
+        return call()
+    except (click.ClickException, click.exceptions.Exit, click.Abort):
+        raise
+    except KeyboardInterrupt:
+        raise click.Abort() from None
+    except Exception as exc:
+        if run.debug:
+            raise
+        raise click.ClickException(describe(_innermost(exc), run.url)) from None
+
+
+def _innermost(exc: BaseException) -> BaseException:
+    while isinstance(exc, BaseExceptionGroup) and len(exc.exceptions) == 1:
+        exc = exc.exceptions[0]
+    return exc
+
+
+def describe(exc: BaseException, url: str) -> str:
+    """One line naming the problem, with any password of ``url`` hidden."""
+    text = str(exc).strip()
+    first = text.splitlines()[0] if text else type(exc).__name__
+    if not isinstance(exc, EventStoreError | click.ClickException):
+        orig = getattr(exc, "orig", None)  # a driver error SQLAlchemy wrapped
+        reason = str(orig).strip().splitlines()[0] if orig else first
+        first = f"{urls.redact(url)}: {reason} ({type(orig or exc).__name__}; --debug shows more)"
+    return _hide_password(first, url)
+
+
+def _hide_password(text: str, url: str) -> str:
+    redacted = urls.redact(url)
+    if redacted != url:
+        text = text.replace(url, redacted)
+        try:
+            password = urlsplit(url).password
+        except ValueError:
+            password = None
+        if password:
+            text = text.replace(password, "***")
+    return text
+
+
+def echo_json(data: Any) -> None:
+    click.echo(msgspec.json.encode(data).decode())
+
+
+def paint(header: str, cell: str) -> str:
+    """Colours for table cells on a terminal (click strips them elsewhere)."""
+    word = cell.strip()
+    if header in ("type", "what", "status", "severity", "to"):
+        colour = _COLOURS.get(word) or _COLOURS.get(word.split(" ")[0])
+        if colour:
+            return click.style(cell, fg=colour)
+    if header == "position":
+        return click.style(cell, dim=True)
+    return cell
+
+
+_COLOURS = {
+    "HealthChanged": "yellow",
+    "RecoveryFailed": "red",
+    "InstanceRecovered": "green",
+    "InstanceRegistered": "cyan",
+    "InstanceDeregistered": "magenta",
+    "LockGranted": "blue",
+    "LockExpired": "magenta",
+    "health": "yellow",
+    "recovered": "green",
+    "recovery": "red",
+    "healthy": "green",
+    "degraded": "yellow",
+    "unhealthy": "red",
+    "error": "red",
+    "warning": "yellow",
+}

@@ -1,0 +1,169 @@
+"""Commands that check or rebuild: verify, rebuild, db, demo."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+
+import click
+
+from eventstore import EventStoreError
+
+from .. import open_store, readmodel_store_for, urls
+from ..replay import verify as verifying
+from ..replay.jsonl import RAW_CODEC
+from ..replay.lines import text_line
+from ..replay.rebuild import Progress, choose, rebuild_one
+from ..replay.scope import hubs_in_scope
+from ..stores import parse
+from .common import Run, echo_json, guarded, options, paint
+
+PLAIN_EVERY = 5.0  # seconds between progress lines when not on a terminal
+
+
+@click.command("verify")
+@click.option("--projections", is_flag=True, help="Also compare read models with a rebuild.")
+@options()
+async def verify_command(run: Run, projections: bool) -> None:
+    """Check a log's integrity: positions, stream versions, ids, payloads;
+    with --projections also the read models.  Exits 1 on corruption.
+
+    Example:  hublog verify --hub demo-pool --projections
+    """
+    findings: list[verifying.Finding] = []
+    async with open_store(run.url, codec=RAW_CODEC) as raw:
+        hubs = await hubs_in_scope(raw, run.hub, run.where)
+        for hub in hubs:
+            count, found = await verifying.verify_hub(raw, hub)
+            findings += found
+            if not run.as_json:
+                click.echo(f"hub {hub}: {count} events read, {len(found)} findings", err=True)
+    if projections:
+        async with open_store(run.url) as store, readmodel_store_for(store) as storage:
+            for hub in hubs:
+                findings += await verifying.verify_projections(store, storage, hub)
+    for finding in findings:
+        echo_json(finding.as_json()) if run.as_json else click.echo(
+            paint("severity", finding.line())
+        )
+    errors = [f for f in findings if f.severity == verifying.ERROR]
+    if errors:
+        raise click.ClickException(f"{len(errors)} corruption finding(s) in {run.where}")
+    if not run.as_json:
+        click.echo(f"ok: {len(hubs)} hub(s), no corruption", err=True)
+
+
+@click.command("rebuild")
+@click.option(
+    "--projection", "names", multiple=True, help="hub, health or metrics (repeatable; default all)."
+)
+@options(json=False)
+async def rebuild_command(run: Run, names: tuple[str, ...]) -> None:
+    """Drop read models and fold them again from the log, with progress
+    (events/s, ETA) on a terminal and plain log lines otherwise.
+
+    Example:  hublog rebuild --hub demo-pool --projection hub
+    """
+    chosen = choose(names)
+    report = _reporter(sys.stderr.isatty())
+    async with open_store(run.url) as store, readmodel_store_for(store) as storage:
+        for hub in await hubs_in_scope(store, run.hub, run.where):
+            for projection in chosen:
+                done = await rebuild_one(store, storage, projection, hub, report)
+                click.echo(("\r" if sys.stderr.isatty() else "") + done.line() + " done", err=True)
+
+
+def _reporter(terminal: bool) -> Callable[[Progress], None]:
+    last = [0.0]
+
+    def report(progress: Progress) -> None:
+        now = time.monotonic()
+        if terminal:
+            click.echo("\r" + progress.line() + "\x1b[K", nl=False, err=True)
+        elif now - last[0] >= PLAIN_EVERY:
+            click.echo(progress.line(), err=True)
+            last[0] = now
+
+    return report
+
+
+@click.command()
+@click.option("--minutes", default=30, show_default=True, help="Simulated minutes.")
+@click.option("--seed", default=7, show_default=True, help="Random seed of the simulation.")
+@options(json=False, hub=False)
+async def demo(run: Run, minutes: int, seed: int) -> None:
+    """Simulate an Ollama pool with an incident and record it in the log.
+
+    Example:  hublog demo --minutes 30
+    """
+    from ..replay.demo import run_demo
+
+    async with open_store(run.url) as store:
+        result = await run_demo(store, minutes=minutes, seed=seed, progress=click.echo)
+        click.echo(f"recorded {result.events} events in hub {result.hub_id!r} of {run.where}")
+        click.echo("health changes:")
+        async for event in store.read_log(result.hub_id):
+            if event.type in ("HealthChanged", "RecoveryFailed", "InstanceRecovered"):
+                click.echo("  " + text_line(event))
+        click.echo(f"next: hublog --url {run.where} events {result.hub_id} --limit 20")
+        click.echo(f"      hublog --url {run.where} report --hub {result.hub_id} -o incident.html")
+
+
+@click.group()
+def db() -> None:
+    """The SQL schema: alembic migrations."""
+
+
+def _db_url(url: str | None) -> Run:
+    from .common import default_url
+
+    group = click.get_current_context().find_root().obj or {}
+    return Run(url or group.get("url") or default_url(), None, False, group.get("debug", False))
+
+
+@db.command("upgrade")
+@click.argument("url", required=False)
+def db_upgrade(url: str | None) -> None:
+    """Migrate an SQL database to this hublog's schema (idempotent).
+
+    Example:  hublog db upgrade postgresql://gleitzeit@db.internal/gleitzeit
+    """
+    from ..sql import migrations  # imported on use: SQLAlchemy and alembic are slow to load
+
+    run = _db_url(url)
+    guarded(run, lambda: _migrate(run.url, upgrade=True))
+    click.echo(f"{run.where} is at schema revision {migrations.head_revision()}")
+
+
+@db.command("current")
+@click.argument("url", required=False)
+def db_current(url: str | None) -> None:
+    """Print the database's schema revision and this hublog's.
+
+    Example:  hublog db current sqlite:///hublog.db
+    """
+    from ..sql import migrations
+
+    run = _db_url(url)
+    found = guarded(run, lambda: _migrate(run.url, upgrade=False))
+    click.echo(f"database: {found or 'none'}\nhublog:   {migrations.head_revision()}")
+
+
+def _migrate(url: str, *, upgrade: bool) -> str | None:
+    from ..sql import create_engine, migrations
+
+    parsed = parse(url)
+    if parsed.backend not in ("sqlite", "postgresql"):
+        raise click.ClickException(f"{parsed.redacted} is not an SQL database: nothing to migrate")
+    engine = create_engine(url)
+    try:
+        with engine.connect().execution_options(hublog_write=True) as conn:
+            if upgrade:
+                migrations.upgrade(conn)
+            return migrations.current_revision(conn)
+    finally:
+        engine.dispose()
+
+
+__all__ = ["EventStoreError", "db", "demo", "rebuild_command", "urls", "verify_command"]

@@ -1,0 +1,126 @@
+"""``hublog metrics --instance ID``: an instance's metrics over time, read
+from its ``metrics/<id>`` stream: raw samples, or 1-minute / 1-hour means
+(raw samples where the log still has them, ``MetricsRolledUp`` buckets
+where retention has replaced them)."""
+
+from __future__ import annotations
+
+from contextlib import aclosing
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from eventstore import streams
+from eventstore.events import MetricsRolledUp, MetricsSampled
+from eventstore.store import EventStore
+
+from .errors import InvalidInput
+
+RESOLUTIONS = {"raw": 0, "1m": 60, "1h": 3600}
+COLUMNS = (
+    ("avg_response_time_ms", "resp ms"),
+    ("p95_response_time_ms", "p95 ms"),
+    ("error_rate", "err %"),
+    ("cpu_percent", "cpu %"),
+    ("memory_percent", "mem %"),
+    ("active_connections", "conns"),
+    ("requests", "requests"),
+)
+
+
+@dataclass
+class Sample:
+    """One row: a raw sample or one bucket's means."""
+
+    at: datetime
+    values: dict[str, float] = field(default_factory=dict)
+    count: int = 1
+
+    def as_json(self, hub_id: str, instance_id: str) -> dict[str, Any]:
+        return {
+            "hub_id": hub_id,
+            "instance": instance_id,
+            "at": self.at.isoformat().replace("+00:00", "Z"),
+            "samples": self.count,
+            **self.values,
+        }
+
+
+async def series(
+    store: EventStore,
+    hub_id: str,
+    instance_id: str,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    resolution: str = "raw",
+) -> list[Sample]:
+    """Raises: InvalidInput for an unknown resolution."""
+    if resolution not in RESOLUTIONS:
+        raise InvalidInput(f"unknown resolution {resolution!r}; use raw, 1m or 1h")
+    raw, rolled = await _read(store, hub_id, instance_id, RESOLUTIONS[resolution])
+    rows = raw if resolution == "raw" else _buckets(raw, rolled, RESOLUTIONS[resolution])
+    return [
+        r for r in rows if (since is None or r.at >= since) and (until is None or r.at <= until)
+    ]
+
+
+async def _read(
+    store: EventStore, hub_id: str, instance_id: str, seconds: int
+) -> tuple[list[Sample], dict[datetime, Sample]]:
+    raw: list[Sample] = []
+    rolled: dict[datetime, Sample] = {}
+    previous: tuple[int, int] | None = None
+    stream = store.read_stream(hub_id, streams.metrics(instance_id))
+    async with aclosing(stream) as events:
+        async for event in events:
+            data = event.event
+            if isinstance(data, MetricsSampled):
+                m = data.metrics
+                counters = (m.request_count, m.error_count)
+                requests, errors = _delta(previous, counters)
+                previous = counters
+                values = {name: float(getattr(m, name, 0.0)) for name, _ in COLUMNS[:-2]}
+                values |= {"active_connections": float(m.active_connections)}
+                values |= {"requests": float(requests), "errors": float(errors)}
+                values["error_rate"] = errors / requests * 100 if requests else 0.0
+                raw.append(Sample(data.sampled_at, values))
+            elif isinstance(data, MetricsRolledUp) and data.resolution_s == seconds:
+                for bucket in data.buckets:
+                    rolled[bucket.start] = _from_bucket(bucket)
+    return raw, rolled
+
+
+def _delta(previous: tuple[int, int] | None, current: tuple[int, int]) -> tuple[int, int]:
+    if previous is None or current[0] < previous[0] or current[1] < previous[1]:
+        return 0, 0  # first sample, or the counters restarted
+    return current[0] - previous[0], current[1] - previous[1]
+
+
+def _from_bucket(bucket: Any) -> Sample:
+    values = {name: bucket.stats[name][2] for name, _ in COLUMNS if name in bucket.stats}
+    values["requests"], values["errors"] = float(bucket.request_delta), float(bucket.error_delta)
+    rate = bucket.error_delta / bucket.request_delta * 100 if bucket.request_delta else 0.0
+    values["error_rate"] = rate
+    return Sample(bucket.start, values, bucket.count)
+
+
+def _buckets(raw: list[Sample], rolled: dict[datetime, Sample], seconds: int) -> list[Sample]:
+    groups: dict[datetime, list[Sample]] = {}
+    for sample in raw:
+        stamp = int(sample.at.timestamp()) // seconds * seconds
+        groups.setdefault(datetime.fromtimestamp(stamp, UTC), []).append(sample)
+    merged = dict(rolled)
+    for start, samples in groups.items():
+        merged[start] = _mean_of(start, samples)  # raw samples are the finer truth
+    return [merged[k] for k in sorted(merged)]
+
+
+def _mean_of(start: datetime, samples: list[Sample]) -> Sample:
+    names = samples[0].values.keys()
+    values = {n: sum(s.values[n] for s in samples) / len(samples) for n in names}
+    requests = sum(s.values["requests"] for s in samples)
+    errors = sum(s.values["errors"] for s in samples)
+    values |= {"requests": requests, "errors": errors}
+    values["error_rate"] = errors / requests * 100 if requests else 0.0
+    return Sample(start, values, len(samples))

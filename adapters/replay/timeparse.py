@@ -1,0 +1,94 @@
+"""Points in a log as people type them: ISO times, relative times, positions.
+
+``2025-06-01T12:00:00Z`` (an offset or ``Z``; a time without one is UTC),
+``15m`` / ``2h`` / ``30s`` / ``1d`` (that long before the backend's clock
+now), ``@1234`` (a log position).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from eventstore.store import EventStore
+
+from .errors import InvalidInput
+
+_RELATIVE = re.compile(r"^(\d+(?:\.\d+)?)\s*(s|m|h|d|w)$")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+HELP = "an ISO time (2025-06-01T12:00Z), a relative time (15m, 2h, 1d) or @POSITION"
+
+
+@dataclass(frozen=True)
+class Point:
+    """A point in a hub's log: a time, or a position (exactly one)."""
+
+    text: str
+    time: datetime | None = None
+    position: int | None = None
+    ago: timedelta | None = None
+
+    async def position_in(self, store: EventStore, hub_id: str) -> int:
+        """The last position at or before this point (0 before the first event)."""
+        if self.position is not None:
+            return self.position
+        return await position_at(store, hub_id, await self.time_in(store))
+
+    async def time_in(self, store: EventStore) -> datetime:
+        if self.ago is not None:
+            return await store.now() - self.ago
+        assert self.time is not None
+        return self.time
+
+
+def parse_point(text: str, what: str = "time") -> Point:
+    """Raises: InvalidInput naming ``what`` and the forms accepted."""
+    value = text.strip()
+    if value.startswith("@"):
+        digits = value[1:]
+        if not digits.isdigit():
+            raise InvalidInput(f"malformed {what} {text!r}: a position is @ and digits, e.g. @1200")
+        return Point(text, position=int(digits))
+    relative = _RELATIVE.match(value.lower())
+    if relative:
+        amount, unit = relative.groups()
+        return Point(text, ago=timedelta(seconds=float(amount) * _UNITS[unit]))
+    return Point(text, time=parse_time(value, what))
+
+
+def parse_time(text: str, what: str = "time") -> datetime:
+    try:
+        when = datetime.fromisoformat(text.replace("z", "Z"))
+    except ValueError:
+        raise InvalidInput(f"malformed {what} {text!r}: expected {HELP}") from None
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+
+
+def parse_duration(text: str) -> timedelta:
+    """``15m`` -> 15 minutes.  Raises: InvalidInput."""
+    relative = _RELATIVE.match(text.strip().lower())
+    if not relative:
+        raise InvalidInput(f"malformed duration {text!r}: expected e.g. 30s, 15m, 2h, 1d")
+    amount, unit = relative.groups()
+    return timedelta(seconds=float(amount) * _UNITS[unit])
+
+
+async def position_at(store: EventStore, hub_id: str, when: datetime) -> int:
+    """The last position recorded at or before ``when`` (0 if none), by
+    bisecting the log: ~log2(head) one-event reads on every backend.
+
+    The same answer as :meth:`EventStore.position_at` (``recorded_at``
+    never decreases along a hub's log), but that one is a scan of the time
+    index on SQL (``max(position) … recorded_at <= when``), 0.4 s on a
+    million events, where this takes milliseconds.
+    """
+    low, high = 0, await store.head(hub_id)  # low: a position known <= when (or 0)
+    while low < high:
+        middle = (low + high + 1) // 2
+        found = [e async for e in store.read_log(hub_id, after=middle - 1, limit=1)]
+        if found and found[0].position <= high and found[0].recorded_at <= when:
+            low = found[0].position
+        else:
+            high = middle - 1
+    return low
