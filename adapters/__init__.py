@@ -3,6 +3,25 @@
 (``hub/``), the library behind the CLI (``replay/``) and the ``hublog``
 command (``cli/``)."""
 
+from .hub import (
+    HubPersistenceAdapter,
+    MemoryHubAdapter,
+    RedisHubAdapter,
+    SQLHubAdapter,
+    attach,
+    open_persistence,
+    restore,
+)
 from .stores import open_store, readmodel_store_for
 
-__all__ = ["open_store", "readmodel_store_for"]
+__all__ = [
+    "HubPersistenceAdapter",
+    "MemoryHubAdapter",
+    "RedisHubAdapter",
+    "SQLHubAdapter",
+    "attach",
+    "open_persistence",
+    "open_store",
+    "readmodel_store_for",
+    "restore",
+]

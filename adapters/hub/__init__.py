@@ -4,5 +4,30 @@ configuration.
 
 It reaches a backend only through :func:`adapters.open_store` (and the
 read-model store beside it), never by importing a backend package, and never
-imports click: an import-linter contract checks both.
+imports click: an import-linter contract checks both.  Gleitzeit itself is
+imported only by ``restore`` (lazily, in :mod:`.objects`).
 """
+
+from .adapter import HubPersistenceAdapter
+from .attach import Attachment, attach
+from .config import PersistenceSettings
+from .errors import HubConfigError, UnknownInstance
+from .faces import MemoryHubAdapter, RedisHubAdapter, SQLHubAdapter, open_persistence
+from .locking import get_instance
+from .restore import RestoreReport, restore
+
+__all__ = [
+    "Attachment",
+    "HubConfigError",
+    "HubPersistenceAdapter",
+    "MemoryHubAdapter",
+    "PersistenceSettings",
+    "RedisHubAdapter",
+    "RestoreReport",
+    "SQLHubAdapter",
+    "UnknownInstance",
+    "attach",
+    "get_instance",
+    "open_persistence",
+    "restore",
+]
