@@ -2,7 +2,8 @@
 
 1. ``hublog_hubs``: add n to the hub's head (an upsert).  This takes the hub's
    row lock, held to commit, and returns the new head: positions are
-   head-n+1 … head.
+   head-n+1 … head.  On PostgreSQL the same statement notifies the hub's
+   channel with the new head, for subscribers in other processes.
 2. ``hublog_streams``: add n to the stream's version (an upsert) and return it.
 3. If the version before (new - n) is not the expected one, this may be a retry
    of a batch that was written: look its ids up and answer as a retry, or
@@ -34,6 +35,7 @@ from eventstore.backend import (
 )
 from eventstore.envelope import AppendResult, NewEvent
 
+from .follow import notify
 from .schema import events, hubs, streams
 
 
@@ -107,7 +109,15 @@ def _add_to_head(conn: sa.Connection, hub_id: str, n: int) -> tuple[int, datetim
     if conn.dialect.name == "postgresql":
         # clock_timestamp(), not now(): the time once the lock is ours, so
         # recorded_at follows position order within a hub.
-        head, clock = conn.execute(stmt.returning(hubs.c.head, sa.func.clock_timestamp())).one()
+        advanced = stmt.returning(
+            hubs.c.hub_id, hubs.c.head, sa.func.clock_timestamp().label("clock")
+        ).cte("advanced")
+        # The same statement tells subscribers (adapters/sql/follow.py); the
+        # server delivers the NOTIFY at commit, and never for a rollback.
+        query = sa.select(
+            advanced.c.head, advanced.c.clock, notify(advanced.c.hub_id, advanced.c.head)
+        )
+        head, clock, _ = conn.execute(query).one()
         return head, clock.astimezone(UTC)
     return conn.execute(stmt.returning(hubs.c.head)).scalar_one(), datetime.now(UTC)
 

@@ -2,7 +2,7 @@
 checked in one place — from the URL's query and from keyword arguments
 (which win), with errors naming the option and the URL (password redacted).
 
-hublog's own options in the query (``?synchronous=normal&poll_interval=0.05``)
+hublog's own options in the query (``?synchronous=normal&poll_interval=0.5``)
 are taken out; everything else there goes to the driver (``options=``,
 ``connect_timeout=``, ``sslmode=``, …).
 """
@@ -21,7 +21,9 @@ from .. import options as opt
 from ..urls import StoreURL, redact
 
 SYNCHRONOUS = ("off", "normal", "full", "extra")
-URL_OPTIONS = frozenset({"synchronous", "poll_interval", "pool_size"})
+URL_OPTIONS = frozenset(
+    {"synchronous", "poll_interval", "change_check_interval", "listen", "pool_size"}
+)
 """Options hublog reads from the URL's query itself."""
 KEYWORDS = URL_OPTIONS | {"auto_migrate", "max_event_bytes"}
 """Options that may also be given as keyword arguments."""
@@ -38,8 +40,16 @@ class SQLSettings:
         synchronous: SQLite's ``PRAGMA synchronous``; ``full`` (default) makes
             every acknowledged append survive power loss, ``normal`` only a
             crash of the process.
-        poll_interval: how often a subscriber looks for events appended by
-            other processes (appends in this process wake it at once).
+        poll_interval: the safety net of a following subscriber: it reads
+            at least this often (seconds) even when no change signal came, in
+            case one was missed.  With the change signal off it is the poll.
+        change_check_interval: SQLite: how often (seconds) one connection per
+            store checks ``PRAGMA data_version`` for commits by other
+            connections; 0 turns the check off (subscribers then poll).
+        listen: PostgreSQL: subscribers ``LISTEN`` for the ``NOTIFY`` every
+            append sends (one listener connection per store); false turns
+            it off (behind a pooler in transaction mode, say).  See
+            ``docs/following.md``.
         pool_size: connections kept open to PostgreSQL.
         auto_migrate: migrate a database that has no schema yet
             (``open_store`` sets it for a SQLite file it creates).
@@ -49,7 +59,9 @@ class SQLSettings:
     url: str = field(repr=False)
     dialect: str
     synchronous: str = "full"
-    poll_interval: float = 0.1
+    poll_interval: float = 1.0
+    change_check_interval: float = 0.005
+    listen: bool = True
     pool_size: int = 10
     auto_migrate: bool = False
     max_event_bytes: int | None = None
@@ -61,7 +73,9 @@ class SQLSettings:
     def __repr__(self) -> str:
         return (
             f"SQLSettings({self.redacted!r}, synchronous={self.synchronous!r}, "
-            f"poll_interval={self.poll_interval}, pool_size={self.pool_size}, "
+            f"poll_interval={self.poll_interval}, "
+            f"change_check_interval={self.change_check_interval}, listen={self.listen}, "
+            f"pool_size={self.pool_size}, "
             f"auto_migrate={self.auto_migrate})"
         )
 
@@ -86,6 +100,16 @@ class SQLSettings:
             )
         if "poll_interval" in values:
             kwargs["poll_interval"] = _positive("poll_interval", values["poll_interval"], where)
+        if "change_check_interval" in values:
+            kwargs["change_check_interval"] = opt.to_number(
+                "change_check_interval",
+                values["change_check_interval"],
+                minimum=0.0,
+                where=where,
+                kind=float,
+            )
+        if "listen" in values:
+            kwargs["listen"] = opt.to_bool("listen", values["listen"], where)
         if "pool_size" in values:
             kwargs["pool_size"] = opt.to_number(
                 "pool_size", values["pool_size"], minimum=1, where=where, kind=int
