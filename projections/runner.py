@@ -34,6 +34,10 @@ from .tables import META, from_rows
 log = logging.getLogger(__name__)
 
 DEFAULT_BATCH = 500
+REBUILD_BATCH = 5000
+"""A rebuild commits every this many events: each commit of a durable backend
+waits for its disk (an fsync on SQLite), and a rebuild has no live reader to
+keep waiting, while memory stays bounded by the batch."""
 COMMIT_ATTEMPTS = 5
 COMMIT_RETRY = RetryPolicy(initial=0.05, multiplier=4, cap=5.0, attempts=COMMIT_ATTEMPTS)
 PROJECTION_DEFAULT: Any = object()
@@ -246,7 +250,7 @@ async def rebuild(
     projection: Projection[Any],
     hub_id: str,
     *,
-    batch_size: int = DEFAULT_BATCH,
+    batch_size: int = REBUILD_BATCH,
     snapshot_every: int | None = PROJECTION_DEFAULT,
     on_batch: Callable[[int], None] | None = None,
 ) -> int:
@@ -267,3 +271,61 @@ async def rebuild(
         on_batch=on_batch,
     )
     return await runner.catch_up()
+
+
+async def rebuild_all(
+    store: EventStore,
+    storage: ReadModelStore,
+    projections: Sequence[Projection[Any]],
+    hub_id: str,
+    *,
+    batch_size: int = REBUILD_BATCH,
+    on_batch: Callable[[int], None] | None = None,
+) -> int:
+    """Drop several read models of one hub and fold them again from position
+    0 in ONE read of the log: each batch is decoded once and fed to every
+    projection's runner (each committing its own rows and checkpoint, as
+    :func:`rebuild` does).  Returns the position reached.
+
+    A runner whose commit met another writer's reloads and finishes on its
+    own afterwards.
+
+    Raises: BackendUnavailable, StoreClosed.
+    """
+    runners = []
+    for projection in projections:
+        await storage.drop(projection.name, hub_id)
+        runner = ProjectionRunner(store, storage, projection, hub_id, batch_size=batch_size)
+        await runner.load()
+        runners.append(runner)
+    behind: list[ProjectionRunner] = []
+    position = 0
+    async with aclosing(store.read_log(hub_id)) as events:
+        batch: list[RecordedEvent] = []
+        async for event in events:
+            batch.append(event)
+            if len(batch) == batch_size:
+                position = await _feed(runners, behind, batch, on_batch)
+                batch = []
+        if batch:
+            position = await _feed(runners, behind, batch, on_batch)
+    for runner in behind:
+        position = min(position, await runner.catch_up())
+    return position
+
+
+async def _feed(
+    runners: list[ProjectionRunner],
+    behind: list[ProjectionRunner],
+    batch: list[RecordedEvent],
+    on_batch: Callable[[int], None] | None,
+) -> int:
+    """One batch to every runner still in step; one that fell out of step
+    (a conflict made it reload) moves to ``behind``."""
+    for runner in list(runners):
+        if not await runner._process(batch):
+            runners.remove(runner)
+            behind.append(runner)
+    if on_batch is not None:
+        on_batch(batch[-1].position)
+    return batch[-1].position

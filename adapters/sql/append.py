@@ -1,9 +1,12 @@
-"""The SQL append: four round trips in the common case, correct in every case.
+"""The SQL append: one round trip on PostgreSQL, one transaction of three
+statements on SQLite, correct in every case.
+
+The steps, in this order:
 
 1. ``hublog_hubs``: add n to the hub's head (an upsert).  This takes the hub's
    row lock, held to commit, and returns the new head: positions are
-   head-n+1 … head.  On PostgreSQL the same statement notifies the hub's
-   channel with the new head, for subscribers in other processes.
+   head-n+1 … head.  On PostgreSQL the same step notifies the hub's channel
+   with the new head, for subscribers in other processes.
 2. ``hublog_streams``: add n to the stream's version (an upsert) and return it.
 3. If the version before (new - n) is not the expected one, this may be a retry
    of a batch that was written: look its ids up and answer as a retry, or
@@ -11,6 +14,13 @@
 4. Insert the events.  A unique violation on (hub_id, event_id) means some id
    is written already: the caller rolls back and asks :func:`answer_retry`.
 5. Commit.
+
+On PostgreSQL, :func:`append_in_one` sends all of it as one autocommitted
+statement: steps 1–3 are the server-side function ``hublog_advance``
+(alembic/versions/0003), which raises on a version mismatch, and the insert
+selects from it.  Anything but success there (a mismatch, an id already
+written) rolls the statement back whole and is answered by :func:`append`,
+the same steps one by one in a transaction, which knows retries.
 
 Writers of one hub queue on step 1, so each reads the head only after the
 previous one committed (PostgreSQL makes a commit visible before releasing
@@ -23,9 +33,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
+from uuid import UUID
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import postgresql
 
 from eventstore.backend import (
     Expected,
@@ -33,8 +44,9 @@ from eventstore.backend import (
     expected_version_matches,
     resolve_retry,
 )
-from eventstore.envelope import AppendResult, NewEvent
+from eventstore.envelope import ANY, NO_STREAM, AppendResult, NewEvent
 
+from . import statements
 from .follow import notify
 from .schema import events, hubs, streams
 
@@ -64,12 +76,36 @@ def append(
                 if retried is not None:
                     raise _Answered(retried)
                 check_expected_version(hub_id, stream, expected, version - n)
-            conn.execute(
-                events.insert(), _rows(hub_id, stream, batch, head - n, version - n, recorded_at)
-            )
+            _insert_events(conn, hub_id, stream, batch, head - n, version - n, recorded_at)
     except _Answered as answered:
         return answered.result
     return AppendResult(version, head - n + 1, head)
+
+
+def append_in_one(
+    conn: sa.Connection, hub_id: str, stream: str, batch: Sequence[NewEvent], expected: Expected
+) -> AppendResult | None:
+    """PostgreSQL: the whole append as one statement on an autocommitting
+    ``conn``; None when it did not write (a version mismatch or an id written
+    already: nothing was changed, ask :func:`append`)."""
+    wanted = -1 if expected is ANY else 0 if expected is NO_STREAM else int(expected)  # type: ignore[arg-type]
+    n = len(batch)
+    params = (
+        hub_id, stream, n, wanted, hub_id, n, stream, n,
+        [e.event_id for e in batch], [e.type for e in batch],
+        [e.schema_version for e in batch], [e.data for e in batch],
+        [e.correlation_id for e in batch], [e.causation_id for e in batch],
+    )  # fmt: skip
+    try:
+        written = conn.exec_driver_sql(statements.POSTGRES_APPEND, params).all()
+    except sa.exc.IntegrityError:
+        return None
+    except sa.exc.DBAPIError as exc:
+        if getattr(exc.orig, "sqlstate", None) == statements.WRONG_VERSION:
+            return None
+        raise
+    positions = [row[0] for row in written]
+    return AppendResult(max(row[1] for row in written), min(positions), max(positions))
 
 
 def answer_retry(
@@ -95,36 +131,34 @@ def written_ids(
     return [tuple(row) for row in rows]
 
 
-def _insert(conn: sa.Connection, table: sa.Table) -> Any:
-    return (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
-
-
 def _add_to_head(conn: sa.Connection, hub_id: str, n: int) -> tuple[int, datetime]:
     """Lock the hub's row, add n to its head; return the new head and the clock."""
+    if conn.dialect.name != "postgresql":
+        head = conn.exec_driver_sql(statements.SQLITE_ADD_TO_HEAD, (hub_id, n)).scalar_one()
+        return head, datetime.now(UTC)
     stmt = (
-        _insert(conn, hubs)
+        postgresql.insert(hubs)
         .values(hub_id=hub_id, head=n)
         .on_conflict_do_update(index_elements=[hubs.c.hub_id], set_={"head": hubs.c.head + n})
     )
-    if conn.dialect.name == "postgresql":
-        # clock_timestamp(), not now(): the time once the lock is ours, so
-        # recorded_at follows position order within a hub.
-        advanced = stmt.returning(
-            hubs.c.hub_id, hubs.c.head, sa.func.clock_timestamp().label("clock")
-        ).cte("advanced")
-        # The same statement tells subscribers (adapters/sql/follow.py); the
-        # server delivers the NOTIFY at commit, and never for a rollback.
-        query = sa.select(
-            advanced.c.head, advanced.c.clock, notify(advanced.c.hub_id, advanced.c.head)
-        )
-        head, clock, _ = conn.execute(query).one()
-        return head, clock.astimezone(UTC)
-    return conn.execute(stmt.returning(hubs.c.head)).scalar_one(), datetime.now(UTC)
+    # clock_timestamp(), not now(): the time once the lock is ours, so
+    # recorded_at follows position order within a hub.
+    advanced = stmt.returning(
+        hubs.c.hub_id, hubs.c.head, sa.func.clock_timestamp().label("clock")
+    ).cte("advanced")
+    # The same statement tells subscribers (adapters/sql/follow.py); the
+    # server delivers the NOTIFY at commit, and never for a rollback.
+    query = sa.select(advanced.c.head, advanced.c.clock, notify(advanced.c.hub_id, advanced.c.head))
+    head, clock, _ = conn.execute(query).one()
+    return head, clock.astimezone(UTC)
 
 
 def _add_to_version(conn: sa.Connection, hub_id: str, stream: str, n: int) -> int:
+    if conn.dialect.name != "postgresql":
+        sql, params = statements.SQLITE_ADD_TO_VERSION, (hub_id, stream, n)
+        return int(conn.exec_driver_sql(sql, params).scalar_one())
     stmt = (
-        _insert(conn, streams)
+        postgresql.insert(streams)
         .values(hub_id=hub_id, stream=stream, version=n)
         .on_conflict_do_update(
             index_elements=[streams.c.hub_id, streams.c.stream],
@@ -135,27 +169,26 @@ def _add_to_version(conn: sa.Connection, hub_id: str, stream: str, n: int) -> in
     return conn.execute(stmt).scalar_one()
 
 
-def _rows(
+def _insert_events(
+    conn: sa.Connection,
     hub_id: str,
     stream: str,
     batch: Sequence[NewEvent],
     head: int,
     version: int,
     recorded_at: datetime,
-) -> list[dict[str, Any]]:
-    return [
-        {
-            "hub_id": hub_id,
-            "position": head + i,
-            "stream": stream,
-            "version": version + i,
-            "event_id": e.event_id,
-            "type": e.type,
-            "schema_version": e.schema_version,
-            "data": e.data,
-            "recorded_at": recorded_at,
-            "correlation_id": e.correlation_id,
-            "causation_id": e.causation_id,
-        }
+) -> None:
+    """The rows at positions head+1… and versions version+1…, as tuples
+    straight to the driver's executemany (in the columns' stored formats)."""
+    sqlite = conn.dialect.name != "postgresql"
+    at: datetime | str = statements.sqlite_time(recorded_at) if sqlite else recorded_at
+
+    def event_id(e: NewEvent) -> UUID | str:
+        return statements.sqlite_id(e.event_id) if sqlite else e.event_id
+
+    sql = statements.placeholders(conn.dialect.name, statements.INSERT_EVENTS)
+    conn.exec_driver_sql(sql, [
+        (hub_id, head + i, stream, version + i, event_id(e), e.type, e.schema_version, e.data,
+         at, e.correlation_id, e.causation_id)
         for i, e in enumerate(batch, start=1)
-    ]
+    ])  # fmt: skip

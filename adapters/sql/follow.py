@@ -7,8 +7,9 @@ process set ``woken``; for appends by other processes each store has one
 
 - **PostgreSQL** (:class:`PostgresListener`): every append sends
   ``pg_notify(<the hub's channel>, <new head>)`` from its head upsert
-  (:func:`notify`; no extra round trip, delivered at commit, never for a
-  rollback).  One dedicated connection per store listens on the channels
+  (inside the server-side ``hublog_advance`` of migration 0003, or
+  :func:`notify` on the step-by-step path; no extra round trip, delivered
+  at commit, never for a rollback).  One dedicated connection per store listens on the channels
   of the hubs its subscribers wait on, in one thread blocked in ``select``.
 - **SQLite** (:class:`SQLiteChangeCheck`): one dedicated connection per store
   reads ``PRAGMA data_version`` every ``change_check_interval`` (5 ms; 20 ms

@@ -33,7 +33,7 @@ from eventstore.store import EventStore
 from ..urls import StoreURL
 from . import append as sql_append
 from . import importing as sql_importing
-from . import migrations, repair, rows
+from . import migrations, repair, rows, statements
 from .engine import WRITE, Database, sqlite_is_fresh
 from .follow import follower_for
 from .readmodels import SQLReadModelStore
@@ -41,7 +41,6 @@ from .schema import events, hubs, streams
 from .settings import SQLSettings
 
 T = TypeVar("T")
-
 
 
 def create_store(url: StoreURL, *, codec: Codec | None = None, **options: Any) -> SQLEventStore:
@@ -97,7 +96,6 @@ class SQLEventStore(EventStore):
         )
         self._ready = False
         self._ready_lock: anyio.Lock | None = None
-        self._columns = rows.columns(self.dialect)
         # Learns of other processes' appends (adapters/sql/follow.py).
         self.follower = follower_for(self.database, settings)
 
@@ -156,6 +154,12 @@ class SQLEventStore(EventStore):
     def _append_sync(
         self, hub_id: str, stream: str, batch: Sequence[NewEvent], expected: Expected
     ) -> AppendResult:
+        if self.dialect == "postgresql":
+            autocommit = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+            with autocommit as conn:
+                result = sql_append.append_in_one(conn, hub_id, stream, batch, expected)
+            if result is not None:
+                return result
         with self.engine.connect().execution_options(**{WRITE: True}) as conn:
             for attempt in (1, 2):
                 try:
@@ -183,38 +187,30 @@ class SQLEventStore(EventStore):
         backwards: bool,
         limit: int,
     ) -> Sequence[StoredEvent]:
-        query = (
-            sa.select(*self._columns)
-            .where(
-                events.c.hub_id == hub_id,
-                events.c.stream == stream,
-                events.c.version > after_version,
-            )
-            .order_by(events.c.version.desc() if backwards else events.c.version)
-            .limit(limit)
-        )
-        if before_version is not None:
-            query = query.where(events.c.version < before_version)
-        return await self._run(self._select_events, query)
+        bounded = before_version is not None
+        sql = statements.select_page(self.dialect, "version", backwards=backwards, bounded=bounded)
+        params = (hub_id, stream, after_version, *([before_version] if bounded else []), limit)
+        return await self._run(self._select_events, sql, params)
 
     async def _read_log_page(self, hub_id: str, *, after: int, limit: int) -> Sequence[StoredEvent]:
-        query = (
-            sa.select(*self._columns)
-            .where(events.c.hub_id == hub_id, events.c.position > after)
-            .order_by(events.c.position)
-            .limit(limit)
-        )
-        return await self._run(self._select_events, query)
+        sql = statements.select_page(self.dialect, "position")
+        return await self._run(self._select_events, sql, (hub_id, after, limit))
 
-    def _select_events(self, query: sa.Select[Any]) -> list[StoredEvent]:
+    def _select_events(self, sql: str, params: tuple[Any, ...]) -> list[StoredEvent]:
         with self.engine.connect() as conn:
-            if self.dialect == "postgresql":
-                # A page is a walk along the primary key or the stream index.
-                # On a table filled faster than autovacuum analyses it, the
-                # planner guesses a few dozen rows and picks a bitmap scan plus
-                # sort of the whole tail of the hub instead (5x slower reads).
-                conn.exec_driver_sql("SET LOCAL enable_bitmapscan = off")
-            return [rows.stored(row) for row in conn.execute(query)]
+            try:
+                found = conn.exec_driver_sql(sql, params).all()
+            except sa.exc.DataError:  # psycopg refused a value (an infinite time)
+                conn.rollback()
+                found = conn.exec_driver_sql(
+                    statements.robust_page(self.dialect, sql), params
+                ).all()
+        try:
+            return rows.page(found)
+        except (ValueError, TypeError, AttributeError):
+            # Some row of this page is damaged: read it row by row, so it
+            # becomes a CorruptEvent in its place and the rest reads normally.
+            return [rows.stored(row) for row in found]
 
     async def _stream_version(self, hub_id: str, stream: str) -> int:
         query = sa.select(streams.c.version).where(

@@ -1,0 +1,92 @@
+"""A log written at schema revision 0002, before the append became one
+statement (migration 0003's hublog_advance), keeps working after
+``hublog db upgrade``: its events read back the same, appends continue its
+positions and versions, a retry of an old batch is still recognised, and a
+conflict is still refused."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from uuid import uuid4
+
+import pytest
+import sqlalchemy as sa
+from alembic.config import Config
+from msgspec.structs import replace
+
+from adapters import open_store
+from adapters.sql import create_engine, migrations
+from adapters.sql.schema import events, hubs, streams
+from alembic import command
+from eventstore import DEFAULT_CODEC, WrongExpectedVersion
+from tests.contract.factories import checks, registered
+
+pytestmark = pytest.mark.anyio
+
+HUB = "ollama-pool"
+A = "instance/a"
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def url(request: pytest.FixtureRequest, make_url: Callable[[str], str]) -> str:
+    return make_url(request.param)
+
+
+def write_as_revision_0002(conn: sa.Connection, batch: list) -> None:
+    """Rows exactly as the 0002-era append wrote them: SQLAlchemy Core with
+    the schema's column types, uuid4 ids, every event of the batch at one time."""
+    at = datetime(2026, 11, 27, 12, 0, 0, 123456, tzinfo=UTC)
+    conn.execute(hubs.insert().values(hub_id=HUB, head=len(batch)))
+    conn.execute(streams.insert().values(hub_id=HUB, stream=A, version=len(batch)))
+    for n, event in enumerate(batch, start=1):
+        encoded = DEFAULT_CODEC.encode(event)
+        conn.execute(
+            events.insert().values(
+                hub_id=HUB, position=n, stream=A, version=n, event_id=encoded.event_id,
+                type=encoded.type, schema_version=encoded.schema_version, data=encoded.data,
+                recorded_at=at, correlation_id=None, causation_id=None,
+            )
+        )  # fmt: skip
+
+
+async def test_a_log_written_at_revision_0002_works_after_the_upgrade(url: str) -> None:
+    async with open_store(url):  # migrated to head
+        pass
+    # uuid4 ids, as events made before UUIDv7 carry
+    old_batch = [replace(e, event_id=uuid4()) for e in [registered(), *checks(2)]]
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            config = Config()
+            config.set_main_option("script_location", str(migrations.script_location()))
+            config.attributes["connection"] = conn
+            command.downgrade(config, "0002")
+            conn.commit()
+            write_as_revision_0002(conn, old_batch)
+            conn.commit()
+            migrations.upgrade(conn)
+            assert migrations.current_revision(conn) == migrations.head_revision()
+    finally:
+        engine.dispose()
+
+    async with open_store(url) as store:
+        log = [e async for e in store.read_log(HUB)]
+        assert [(e.position, e.version) for e in log] == [(1, 1), (2, 2), (3, 3)]
+        assert [e.event for e in log] == old_batch
+        assert all(e.recorded_at == datetime(2026, 11, 27, 12, 0, 0, 123456, tzinfo=UTC)
+                   for e in log)  # fmt: skip
+        assert await store.position_at(HUB, log[0].recorded_at) == 3
+
+        retried = await store.append(HUB, A, old_batch)
+        assert (retried.version, list(retried.positions)) == (3, [1, 2, 3])
+        with pytest.raises(WrongExpectedVersion):
+            await store.append(HUB, A, checks(1), expected_version=2)
+        new = await store.append(HUB, A, checks(2), expected_version=3)
+        assert (new.version, list(new.positions)) == (5, [4, 5])
+        assert [e.position async for e in store.read_stream(HUB, A)] == [1, 2, 3, 4, 5]
