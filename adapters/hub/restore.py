@@ -23,7 +23,7 @@ from typing import Any, Literal
 import msgspec
 
 from eventstore.values import ResourceStatus
-from projections import InstanceState
+from projections import InstanceState, InvalidQuery
 
 from . import objects
 from .adapter import HubPersistenceAdapter
@@ -55,11 +55,11 @@ async def restore(
     ``hub.instances``, each verified by ``health_check`` (default: the hub's
     own ``check_health``; an exception counts as a failed check).
 
-    Raises: ValueError for another ``on_failure``; what the adapter raises
+    Raises: InvalidQuery (a ValueError) for another ``on_failure``; what the adapter raises
     (BackendUnavailable, …) — restore stops there, what it recorded stays.
     """
     if on_failure not in ("unhealthy", "deregister"):
-        raise ValueError(f"on_failure must be 'unhealthy' or 'deregister', not {on_failure!r}")
+        raise InvalidQuery(f"on_failure must be 'unhealthy' or 'deregister', not {on_failure!r}")
     check = health_check or hub.check_health
     report = RestoreReport()
     for state in await persistence.live_instances(hub.hub_id):
