@@ -13,7 +13,7 @@ import os
 
 import click
 
-from . import files, inspect, maintain
+from . import files, inspect, maintain, spill
 from .common import URL_HELP
 
 
@@ -45,6 +45,7 @@ for command in (
     maintain.rebuild_command,
     maintain.db,
     maintain.demo,
+    spill.spill,
 ):
     main.add_command(command)
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
 
 import click
 
@@ -93,21 +95,71 @@ def _reporter(terminal: bool) -> Callable[[Progress], None]:
 @click.option("--seed", default=7, show_default=True, help="Random seed of the simulation.")
 @options(json=False, hub=False)
 async def demo(run: Run, minutes: int, seed: int) -> None:
-    """Simulate an Ollama pool with an incident and record it in the log.
+    """Simulate two processes sharing an Ollama pool through an incident
+    (load ramp, failures, lease contention, a backend outage, the advisor)
+    and record it in the log on its own time axis.
 
     Example:  hublog demo --minutes 30
     """
     from ..replay.demo import run_demo
 
     async with open_store(run.url) as store:
-        result = await run_demo(store, minutes=minutes, seed=seed, progress=click.echo)
-        click.echo(f"recorded {result.events} events in hub {result.hub_id!r} of {run.where}")
+        click.echo(f"simulating {minutes} minutes of a shared Ollama pool (2 processes)")
+        with _demo_progress(minutes * 2) as step:
+            result = await run_demo(store, minutes=minutes, seed=seed, progress=step)
+        click.echo(
+            f"recorded {result.events} events in hub {result.hub_id!r} of {run.where}, "
+            f"{result.start} .. {result.end}"
+        )
+        _demo_summary(result)
         click.echo("health changes:")
         async for event in store.read_log(result.hub_id):
             if event.type in ("HealthChanged", "RecoveryFailed", "InstanceRecovered"):
                 click.echo("  " + text_line(event))
-        click.echo(f"next: hublog --url {run.where} events {result.hub_id} --limit 20")
-        click.echo(f"      hublog --url {run.where} report --hub {result.hub_id} -o incident.html")
+        _demo_next(run.where, result.hub_id)
+
+
+def _demo_progress(total: int) -> Any:
+    """A progress bar on a terminal, a line every 25 % otherwise."""
+    if sys.stderr.isatty():
+        bar = click.progressbar(length=total, label="ticks", file=sys.stderr)
+
+        @contextmanager
+        def on_terminal() -> Iterator[Callable[[int, int], None]]:
+            with bar:
+                yield lambda done, _: bar.update(done - bar.pos)
+
+        return on_terminal()
+
+    @contextmanager
+    def plain() -> Iterator[Callable[[int, int], None]]:
+        def step(done: int, total: int) -> None:
+            if done * 4 // total != (done - 1) * 4 // total:
+                click.echo(f"  {done}/{total} ticks", err=True)
+
+        yield step
+
+    return plain()
+
+
+def _demo_summary(result: Any) -> None:
+    click.echo(f"leases: {result.leases} granted, {result.contended} times a server was full")
+    for node, figures in result.figures.items():
+        shown = ", ".join(f"{k} {v}" for k, v in figures.items())
+        click.echo(f"recorder {node}: {shown}")
+    click.echo("advisor:")
+    for line in result.advice:
+        click.echo(f"  {line}")
+
+
+def _demo_next(where: str, hub: str) -> None:
+    click.echo("inspect it:")
+    click.echo(f"  hublog --url {where} timeline --hub {hub} --instance ollama-2")
+    click.echo(f"  hublog --url {where} state --hub {hub} --at 15m")
+    click.echo(f"  hublog --url {where} events --hub {hub} --type ScalingAdvised")
+    click.echo(f"  hublog --url {where} events --hub {hub} --type RecorderStats --json")
+    click.echo(f"  hublog --url {where} metrics --hub {hub} --instance ollama-2 --resolution 1m")
+    click.echo(f"  hublog --url {where} report --hub {hub} -o incident.html")
 
 
 @click.group()

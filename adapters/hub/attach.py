@@ -5,23 +5,41 @@ A real hub calls only ``save_instance`` and ``delete_instance``; status
 changes, recoveries, start and stop exist only as ``hub.on_event`` callbacks,
 and metrics only in ``instance.metrics``.  An :class:`Attachment` registers a
 handler for each of the seven events and samples metrics every
-``persistence_interval`` seconds while the hub runs.  Every write goes
-through :meth:`Attachment.deliver` — the one place to put a buffered
-recorder later — which logs and counts a failure (Gleitzeit would swallow
-an exception from a handler).
+``persistence_interval`` seconds while the hub runs.
+
+Every write goes through :meth:`Attachment.deliver`, and so through the
+attachment's :class:`~eventstore.recorder.Recorder`: handlers and the
+sampler never wait on the backend (the recorder batches, retries, spills to
+``spill_dir`` while the backend is down).  Status changes, recoveries,
+start/stop are recorded ``durable=True`` (a batch starts at once); samples
+ride the next batch.  Registration and deregistration are decided on the
+log (what changed, whether it is still live), so they first flush the
+recorder — the log is then up to date — and append directly.  A failure is
+logged and counted, never raised into the hub (Gleitzeit would swallow it).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from eventstore import streams
-from eventstore.events import HubStarted, HubStopped, InstanceRecovered, RecoveryFailed
+from eventstore.events import (
+    Event,
+    HealthChecked,
+    HubStarted,
+    HubStopped,
+    InstanceRecovered,
+    MetricsSampled,
+    RecoveryFailed,
+)
+from eventstore.recorder import Fate, Recorder
 from eventstore.values import ResourceStatus, ResourceType
 
+from . import convert, diff
 from .adapter import HubPersistenceAdapter
 
 log = logging.getLogger(__name__)
@@ -47,7 +65,13 @@ class Attachment:
     """
 
     def __init__(
-        self, hub: Any, persistence: HubPersistenceAdapter, *, interval: float, node_id: str
+        self,
+        hub: Any,
+        persistence: HubPersistenceAdapter,
+        *,
+        interval: float,
+        node_id: str,
+        recorder_options: dict[str, Any] | None = None,
     ) -> None:
         self.hub = hub
         self.persistence = persistence
@@ -56,17 +80,35 @@ class Attachment:
         self.delivered = 0
         self.failures = 0
         self.last_error: BaseException | None = None
+        self.recorder_options = recorder_options or {}
+        self.recorder: Recorder | None = None
+        self._recorder_task: asyncio.Task[None] | None = None
+        self._health: dict[str, diff.Health] = {}  # as the recorded events leave it
         self._sampler: asyncio.Task[None] | None = None
 
     @property
     def hub_id(self) -> str:
         return str(self.hub.hub_id)
 
-    async def deliver(self, what: str, write: Callable[[], Awaitable[Any]]) -> None:
-        """Run one write; a failure is logged and counted, never raised into
-        the hub (whose own loops would swallow it unseen)."""
+    async def deliver(
+        self,
+        what: str,
+        stream: str | None = None,
+        events: Sequence[Event] = (),
+        *,
+        decide: Callable[[], Awaitable[Any]] | None = None,
+    ) -> None:
+        """Record ``events`` on ``stream`` through the recorder — or, for a
+        ``decide`` (a write decided on the log), flush the recorder and run
+        it.  A failure is logged and counted, never raised into the hub."""
         try:
-            await write()
+            recorder = await self.started_recorder()
+            if decide is not None:
+                await recorder.flush()
+                await decide()
+            for event in events:
+                assert stream is not None
+                await self._record(recorder, stream, event)
         except Exception as exc:  # any failure: recorded here, not lost
             self.failures += 1
             self.last_error = exc
@@ -74,37 +116,73 @@ class Attachment:
         else:
             self.delivered += 1
 
+    async def _record(self, recorder: Recorder, stream: str, event: Event) -> None:
+        sample = isinstance(event, MetricsSampled)
+        receipt = recorder.record(self.hub_id, stream, event, durable=not sample)
+        while receipt.fate is Fate.REFUSED:  # the buffer is full: back-pressure on this handler
+            await recorder.flush()
+            receipt = recorder.record(self.hub_id, stream, event, durable=True)
+
+    async def started_recorder(self) -> Recorder:
+        """The recorder, started in the running loop on first use."""
+        if self.recorder is None:
+            store = await self.persistence.session.store()
+            self.recorder = Recorder(store, name=f"attach-{self.hub_id}", **self.recorder_options)
+            started = asyncio.get_running_loop().create_future()
+            self._recorder_task = asyncio.get_running_loop().create_task(
+                self.recorder.run(task_status=_Started(started))
+            )
+            await started
+        return self.recorder
+
+    async def close(self) -> None:
+        """Flush and close the recorder (what it could not write is logged)."""
+        recorder, self.recorder = self.recorder, None
+        if recorder is not None:
+            await recorder.close()
+            if self._recorder_task is not None:
+                await asyncio.gather(self._recorder_task, return_exceptions=True)
+
     # --- the seven events ---------------------------------------------------------
 
     async def on_instance_registered(self, data: dict[str, Any]) -> None:
         instance = self.hub.instances.get(data.get("id"), data)  # the live object has config
+        observed = convert.observe(instance)
+        self._health[observed.id] = diff.Health(
+            observed.status, observed.health_checks_failed, False, observed.last_health_check
+        )
         await self.deliver(
-            "instance_registered", lambda: self.persistence.save_instance(self.hub_id, instance)
+            "instance_registered",
+            decide=lambda: self.persistence.save_instance(self.hub_id, instance),
         )
 
     async def on_instance_unregistered(self, data: dict[str, Any]) -> None:
         instance_id = data.get("id", "")
+        self._health.pop(instance_id, None)
         await self.deliver(
             "instance_unregistered",
-            lambda: self.persistence.record_deregistered(instance_id, reason="unregistered"),
+            decide=lambda: self.persistence.record_deregistered(instance_id, reason="unregistered"),
         )
 
     async def on_status_changed(self, data: dict[str, Any]) -> None:
         instance_id = data["instance_id"]
         live = self.hub.instances.get(instance_id)
+        old = ResourceStatus(data.get("old_status") or ResourceStatus.UNKNOWN.value)
+        current = self._health.get(instance_id) or diff.Health(old, 0, False, None)
         failures = getattr(live, "health_checks_failed", None)
-        checked_at = getattr(live, "last_health_check", None)
-        await self.deliver(
-            "status_changed",
-            lambda: self.persistence.record_status(
-                self.hub_id,
-                instance_id,
-                ResourceStatus(data["new_status"]),
-                reason=data.get("reason") or "",
-                failures=failures,
-                checked_at=checked_at,
-            ),
+        checked_at = convert.utc(getattr(live, "last_health_check", None), "last_health_check")
+        target = diff.Health(
+            ResourceStatus(data["new_status"]),
+            current.failures if failures is None else int(failures),
+            False,
+            checked_at,
         )
+        now = datetime.now(UTC)
+        events = diff.health_events(current, target, now, reason=data.get("reason") or "")
+        checks = [e for e in events if isinstance(e, HealthChecked)]
+        passed = checks[-1].ok if checks else current.passed
+        self._health[instance_id] = target._replace(passed=passed)
+        await self.deliver("status_changed", streams.instance(instance_id), events)
 
     async def on_instance_recovered(self, data: dict[str, Any]) -> None:
         event = InstanceRecovered(method=str(data.get("recovery_method") or "restart"))
@@ -113,10 +191,9 @@ class Attachment:
     async def on_recovery_failed(self, data: dict[str, Any]) -> None:
         await self._instance_event("recovery_failed", data["instance_id"], RecoveryFailed())
 
-    async def _instance_event(self, what: str, instance_id: str, event: Any) -> None:
-        await self.deliver(
-            what, lambda: self.persistence.record_if_live(self.hub_id, instance_id, [event])
-        )
+    async def _instance_event(self, what: str, instance_id: str, event: Event) -> None:
+        if instance_id in self.hub.instances:  # only while registered
+            await self.deliver(what, streams.instance(instance_id), [event])
 
     async def on_hub_started(self, data: dict[str, Any]) -> None:
         started = HubStarted(
@@ -127,27 +204,26 @@ class Attachment:
             auto_recovery=bool(self.hub.enable_auto_recovery),
             settings={"persistence_interval": self.interval},
         )
-        await self.deliver(
-            "hub_started", lambda: self.persistence.record(self.hub_id, streams.HUB, [started])
-        )
+        await self.deliver("hub_started", streams.HUB, [started])
         self.start_sampler()
 
     async def on_hub_stopped(self, data: dict[str, Any]) -> None:
         await self.stop_sampler()
         stopped = HubStopped(node_id=self.node_id, reason="stopped")
-        await self.deliver(
-            "hub_stopped", lambda: self.persistence.record(self.hub_id, streams.HUB, [stopped])
-        )
+        await self.deliver("hub_stopped", streams.HUB, [stopped])
+        await self.close()
 
     # --- metrics ------------------------------------------------------------------
 
     async def sample(self) -> None:
         """Record the metrics of every available instance, now."""
+        now = datetime.now(UTC)
         for instance in list(self.hub.instances.values()):
             if instance.is_available():
-                await self.deliver(
-                    "metrics", _saver(self.persistence, instance.id, instance.metrics)
+                sample = MetricsSampled(
+                    metrics=convert.metrics_of(instance.metrics), sampled_at=now
                 )
+                await self.deliver("metrics", streams.metrics(instance.id), [sample])
 
     def start_sampler(self) -> None:
         """Sample every ``interval`` seconds from now on (in the running loop)."""
@@ -166,10 +242,14 @@ class Attachment:
             await self.sample()
 
 
-def _saver(
-    persistence: HubPersistenceAdapter, instance_id: str, metrics: Any
-) -> Callable[[], Awaitable[None]]:
-    return lambda: persistence.save_metrics(instance_id, metrics)
+class _Started:
+    """``task_status`` for a recorder run as a plain asyncio task."""
+
+    def __init__(self, future: asyncio.Future[None]) -> None:
+        self.future = future
+
+    def started(self, value: object = None) -> None:
+        self.future.set_result(None)
 
 
 def attach(
@@ -178,13 +258,20 @@ def attach(
     *,
     persistence_interval: float = DEFAULT_INTERVAL,
     node_id: str = "",
+    spill_dir: str | None = None,
+    **recorder_options: Any,
 ) -> Attachment:
     """Register handlers for Gleitzeit's seven hub events and a metrics
-    sampler (started by ``hub_started``, or now if the hub already runs).
+    sampler (started by ``hub_started``, or now if the hub already runs),
+    all recorded through one :class:`~eventstore.recorder.Recorder`
+    (``spill_dir`` and ``recorder_options`` are its arguments).
 
     Raises: nothing; write failures are counted on the returned attachment.
     """
-    attachment = Attachment(hub, persistence, interval=persistence_interval, node_id=node_id)
+    options = {"spill_dir": spill_dir, **recorder_options}
+    attachment = Attachment(
+        hub, persistence, interval=persistence_interval, node_id=node_id, recorder_options=options
+    )
     for name in EVENTS:
         hub.on_event(name, getattr(attachment, f"on_{name}"))
     if getattr(hub, "running", False):
