@@ -1,7 +1,9 @@
 """Names inside the log: hub ids and streams, and the checks they must pass.
 
 A stream names one entity of a hub: ``hub``, ``instance/<id>``,
-``metrics/<id>`` or ``lock/<resource_id>``.  The checks are the same on every
+``metrics/<id>``, ``lock/<resource_id>`` or ``queue/<name>`` (the hub's
+reservation queue is ``queue/reserve``; Gleitzeit's saved queue states are
+``queue/saved/<queue_name>``).  The checks are the same on every
 backend, so a name that one backend accepts no other refuses (Redis keys use
 ``{hub_id}`` as the cluster hash tag, hence no braces anywhere).
 """
@@ -16,7 +18,9 @@ from .errors import InvalidEventError
 MAX_NAME_LENGTH = 200
 
 HUB = "hub"
-CATEGORIES = ("hub", "instance", "metrics", "lock")
+CATEGORIES = ("hub", "instance", "metrics", "lock", "queue")
+RESERVE = "reserve"
+"""The name of a hub's reservation queue: ``queue/reserve``."""
 
 
 def instance(instance_id: str) -> str:
@@ -29,6 +33,15 @@ def metrics(instance_id: str) -> str:
 
 def lock(resource_id: str) -> str:
     return f"lock/{resource_id}"
+
+
+def queue(name: str = RESERVE) -> str:
+    return f"queue/{name}"
+
+
+def saved_queue(queue_name: str) -> str:
+    """Where Gleitzeit's ``save_queue_state(queue_name, …)`` is kept."""
+    return f"queue/saved/{queue_name}"
 
 
 def category_of(stream: str) -> str:

@@ -60,7 +60,7 @@ def test_every_event_type_exports_to_json_and_back(event: Event) -> None:
 def test_the_catalogue_covers_every_stream_category() -> None:
     categories = {cls.category for cls in CATALOGUE}
 
-    assert categories == {"hub", "instance", "metrics", "lock"}
+    assert categories == {"hub", "instance", "metrics", "lock", "queue"}
     assert len({cls.__name__ for cls in CATALOGUE}) == len(CATALOGUE)
 
 

@@ -23,8 +23,9 @@ from eventstore.errors import InvalidEventError
 from eventstore.events import Event, InstanceDeregistered, MetricsSampled
 from eventstore.values import ResourceStatus
 from projections import HubState, InstanceState, ReadModels, RetentionPolicy, retain
+from projections.queue import QueueStats, Requirements, Reservation, ReservationTimeout
 
-from . import convert, diff, history, instances, locking
+from . import convert, diff, history, instances, locking, queue
 from .errors import UnknownInstance
 from .session import Session
 
@@ -56,6 +57,7 @@ class HubPersistenceAdapter:
         self.lock_hub = lock_hub
         self.session = Session(url, options, retention)
         self._hub_of: dict[str, str] = {}
+        self.queue = queue.HubQueue(self.live_instances)
         self.settings: Any = None
         """The configuration it was opened from (``open_persistence``), if any."""
 
@@ -237,7 +239,88 @@ class HubPersistenceAdapter:
         state = await self.hub_state(hub_id)
         reader: ReadModels = await self.session.reader()
         summary = await reader.summary(hub_id) or state.summary
-        return {"hub_id": hub_id, **msgspec.to_builtins(summary)}
+        waiting = await self.queue_stats(hub_id)
+        return {"hub_id": hub_id, **msgspec.to_builtins(summary), "queue": waiting.summary()}
+
+    # --- the reservation queue ----------------------------------------------------
+
+    async def reserve(
+        self,
+        hub_id: str,
+        *,
+        requirements: Requirements | dict[str, Any] | None = None,
+        owner_id: str,
+        ttl: float = 30,
+        wait: float = 0.0,
+        heartbeat: float | None = None,
+    ) -> Reservation:
+        """A lease slot on an available instance of ``hub_id`` matching
+        ``requirements`` (``{"models": [...], "tags": [...], "capabilities":
+        [...], "resource_type": "ollama", "instances": [...]}``) for ``ttl``
+        seconds — now, or after waiting up to ``wait`` seconds in the hub's
+        queue, granted in FIFO order across processes.  Release with
+        ``release_lock(reservation.instance_id, owner_id)``.  Cancelling the
+        caller leaves the queue cleanly.  ``docs/queue.md``.
+
+        Raises: ReservationTimeout (no slot within ``wait``; it has left the
+        queue), InvalidReservation, QueueContention, QueueUnreadable,
+        LeaseError, BackendUnavailable, InvalidEventError, StoreClosed.
+        """
+        service = self.queue.service(await self.session.store())
+        return await service.reserve(
+            hub_id,
+            requirements=requirements,
+            owner_id=owner_id,
+            ttl=ttl,
+            wait=wait,
+            pool=self.queue.pool,
+            heartbeat=heartbeat,
+        )
+
+    async def reserve_instance(self, instance_id: str, owner_id: str, *, ttl: float) -> bool:
+        """``reserve(..., requirements={"instances": [instance_id]}, wait=0)``
+        in the instance's hub — what ``get_instance`` asks of each candidate;
+        a resource registered nowhere is leased as ``acquire_lock`` does.
+
+        Raises: as :meth:`reserve`, but False instead of ReservationTimeout.
+        """
+        found = await self.instance_state(instance_id)
+        if found is None:
+            return await self.acquire_lock(instance_id, owner_id, int(ttl))
+        only = Requirements(instances=(instance_id,))
+        try:
+            await self.reserve(found[0], requirements=only, owner_id=owner_id, ttl=ttl)
+        except ReservationTimeout:
+            return False
+        return True
+
+    async def queue_stats(self, hub_id: str) -> QueueStats:
+        """The hub's queue figures: depth, oldest wait, recent wait times.
+
+        Raises: BackendUnavailable, InvalidEventError, StoreClosed.
+        """
+        return await queue.stats(await self.session.store(), hub_id)
+
+    async def save_queue_state(self, queue_name: str, state: dict[str, Any]) -> None:
+        """Gleitzeit's saved queue state, appended as ``QueueStateSaved``.
+
+        Raises: InvalidEventError, BackendUnavailable, StoreClosed.
+        """
+        await queue.save_state(await self.session.store(), queue_name, state)
+
+    async def get_queue_state(self, queue_name: str) -> dict[str, Any] | None:
+        """The last saved queue state, or None (never saved, or deleted).
+
+        Raises: InvalidEventError, BackendUnavailable, StoreClosed.
+        """
+        return await queue.get_state(await self.session.store(), queue_name)
+
+    async def delete_queue_state(self, queue_name: str) -> bool:
+        """Append ``QueueStateDeleted``; False when no state is saved.
+
+        Raises: InvalidEventError, BackendUnavailable, StoreClosed.
+        """
+        return await queue.delete_state(await self.session.store(), queue_name)
 
     # --- locks ------------------------------------------------------------------
 

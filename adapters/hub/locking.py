@@ -1,5 +1,6 @@
 """Gleitzeit's locks on the lease service, and the seed's ``get_instance``
-with locking.
+with locking — a reservation with ``wait=0`` (``docs/queue.md``), so a caller
+that does not wait never takes a slot from the hub's queue.
 
 A lock on a registered instance lives in that instance's hub (its lease
 events then sit in the hub's log and summary) with the instance's capacity
@@ -35,8 +36,12 @@ class Locks(Protocol):
     async def release_lock(self, resource_id: str, owner_id: str) -> None: ...
 
 
+class Reserves(Protocol):
+    async def reserve_instance(self, instance_id: str, owner_id: str, *, ttl: float) -> bool: ...
+
+
 async def get_instance(
-    persistence: Locks,
+    persistence: Locks | Reserves,
     candidates: Iterable[Any],
     owner_id: str,
     *,
@@ -50,10 +55,13 @@ async def get_instance(
     ``candidates`` are Gleitzeit ``ResourceInstance`` objects (``hub.instances
     .values()``) or ``list_instances`` dicts; available means healthy or
     degraded, and the least loaded (``metrics.active_connections``) is
-    tried first.  No instance is tried twice in one call.  Release with
+    tried first.  No instance is tried twice in one call.  Each try is a
+    reservation of that instance with ``wait=0`` when ``persistence`` offers
+    one (``reserve_instance``: refused while older waiters of the hub's
+    queue could use it), else ``acquire_lock``.  Release with
     ``persistence.release_lock(instance.id, owner_id)``.
 
-    Raises: what ``acquire_lock`` raises.
+    Raises: what ``reserve_instance`` / ``acquire_lock`` raise.
     """
     tried: set[str] = set()
     for candidate in sorted(_available(candidates), key=_load):
@@ -61,9 +69,16 @@ async def get_instance(
         if ident in tried or len(tried) >= max_tries:
             continue
         tried.add(ident)
-        if await persistence.acquire_lock(ident, owner_id, timeout):
+        if await _take(persistence, ident, owner_id, timeout):
             return candidate
     return None
+
+
+async def _take(persistence: Locks | Reserves, ident: str, owner_id: str, timeout: int) -> bool:
+    if hasattr(persistence, "reserve_instance"):
+        return await persistence.reserve_instance(ident, owner_id, ttl=timeout)
+    assert hasattr(persistence, "acquire_lock")
+    return await persistence.acquire_lock(ident, owner_id, timeout)
 
 
 def _field(obj: Any, name: str) -> Any:
