@@ -18,9 +18,10 @@ type never changes, a removed field is handled by an upcaster.
 from __future__ import annotations
 
 from typing import Any, ClassVar, Literal
-from uuid import UUID, uuid4
+from uuid import UUID
 
 import msgspec
+from uuid6 import uuid7
 
 from .values import InstanceConfig, Metrics, ResourceStatus, ResourceType, UTCDateTime
 
@@ -32,7 +33,9 @@ class Event(msgspec.Struct, frozen=True, kw_only=True, tag_field="type", tag=Tru
     category: ClassVar[str | None] = None
     schema_version: ClassVar[int] = 1
 
-    event_id: UUID = msgspec.field(default_factory=uuid4)
+    # Time-ordered (UUIDv7): each new id lands at the end of the (hub_id,
+    # event_id) index instead of dirtying a random page of it per event.
+    event_id: UUID = msgspec.field(default_factory=uuid7)
 
 
 # --- stream "hub" -------------------------------------------------------------
@@ -65,6 +68,42 @@ class ScalingAdvised(Event, frozen=True, kw_only=True):
     suggested_instances: int
     average_load: float = 0.0
     reason: str = ""
+    # The advisor's figures (projections/advisor.py); loads are per instance,
+    # relative to max_concurrent (1.0 = every slot busy).
+    p95_load: float = 0.0
+    error_rate: float = 0.0
+    trend: float = 0.0
+    """Change of the average load per minute over the window."""
+    samples: int = 0
+    window_s: float = 0.0
+    queue_depth: int | None = None
+    decided_at: UTCDateTime | None = None
+
+
+# --- the embedded recorder (eventstore/recorder) ------------------------------
+
+
+class RecorderStats(Event, frozen=True, kw_only=True):
+    """What one recorder did for this hub since it started (cumulative), so a
+    replay knows which samples are missing and why.  Written on the ``hub``
+    stream every ``stats_interval`` seconds while anything changed, and at close.
+    """
+
+    category = "hub"
+
+    recorder: str
+    """The recorder's name and run id: counts restart at 0 with a new run."""
+    started_at: UTCDateTime
+    recorded: int = 0
+    refused: int = 0
+    appended: int = 0
+    coalesced: int = 0
+    dropped: dict[str, int] = {}
+    """Samples dropped, by reason (``buffer_full``, …)."""
+    spilled: int = 0
+    drained: int = 0
+    rejected: int = 0
+    damaged_bytes: int = 0
 
 
 # --- stream "instance/<id>" ---------------------------------------------------
@@ -285,10 +324,129 @@ class LockExpired(Event, frozen=True, kw_only=True):
 LockEvent = LockGranted | LockRenewed | LockReleased | LockExpired
 
 
+# --- stream "queue/<name>": requests waiting for a lease slot -----------------
+# Like the lock events, every reservation event carries the queue's whole
+# state after it (``waiting``, oldest first), so the stream's last event is all
+# a decision reads.  ``decided_at`` is the backend-clock lower bound the writer
+# judged heartbeats by; a waiter is live while ``expires_at > decided_at``.
+# Gleitzeit's saved queue states (``QueueStateSaved``) live on their own
+# ``queue/saved/<name>`` streams, never on a reservation queue.
+
+
+class Requirements(msgspec.Struct, frozen=True, kw_only=True):
+    """What an instance must offer to serve a request; empty = anything.
+    Every listed tag, capability and model is required; ``instances``
+    (when given) names the only instances that may serve it."""
+
+    resource_type: ResourceType | None = None
+    tags: tuple[str, ...] = ()
+    capabilities: tuple[str, ...] = ()
+    models: tuple[str, ...] = ()
+    instances: tuple[str, ...] = ()
+
+
+class QueuedRequest(msgspec.Struct, frozen=True, kw_only=True):
+    """One waiter, as a queue event lists the requests after it."""
+
+    request_id: str
+    owner: str
+    requirements: Requirements = Requirements()
+    ttl_s: float
+    """The lease ttl asked for."""
+    heartbeat_s: float
+    queued_at: UTCDateTime
+    expires_at: UTCDateTime
+    """Dropped (``RequestExpired``) once the backend's clock passes this."""
+    gives_up_at: UTCDateTime | None = None
+
+
+class RequestQueued(Event, frozen=True, kw_only=True):
+    """A request joined the tail of the queue."""
+
+    category = "queue"
+
+    request: QueuedRequest
+    decided_at: UTCDateTime
+    waiting: tuple[QueuedRequest, ...] = ()
+
+
+class RequestRenewed(Event, frozen=True, kw_only=True):
+    """A live waiter's heartbeat: its ``expires_at`` moved on."""
+
+    category = "queue"
+
+    request_id: str
+    owner: str
+    expires_at: UTCDateTime
+    decided_at: UTCDateTime
+    waiting: tuple[QueuedRequest, ...] = ()
+
+
+class RequestGranted(Event, frozen=True, kw_only=True):
+    """A waiter got lease ``token`` on ``instance_id`` and left the queue;
+    ``free`` is how many slots the instance had before that lease."""
+
+    category = "queue"
+
+    request_id: str
+    owner: str
+    instance_id: str
+    token: int
+    free: int
+    queued_at: UTCDateTime
+    decided_at: UTCDateTime
+    waiting: tuple[QueuedRequest, ...] = ()
+
+
+class RequestAbandoned(Event, frozen=True, kw_only=True):
+    """A waiter left the queue by itself: ``reason`` is ``timeout`` (its wait
+    ran out), ``cancelled`` (its caller was cancelled) or ``failed``."""
+
+    category = "queue"
+
+    request_id: str
+    owner: str
+    reason: str
+    queued_at: UTCDateTime
+    decided_at: UTCDateTime
+    waiting: tuple[QueuedRequest, ...] = ()
+
+
+class RequestExpired(Event, frozen=True, kw_only=True):
+    """A waiter whose heartbeat stopped, dropped by whoever changed the queue next."""
+
+    category = "queue"
+
+    request_id: str
+    owner: str
+    expires_at: UTCDateTime
+    queued_at: UTCDateTime
+    decided_at: UTCDateTime
+    waiting: tuple[QueuedRequest, ...] = ()
+
+
+class QueueStateSaved(Event, frozen=True, kw_only=True):
+    """Gleitzeit's ``save_queue_state(queue_name, state)``: the whole state."""
+
+    category = "queue"
+
+    state: dict[str, Any]
+
+
+class QueueStateDeleted(Event, frozen=True, kw_only=True):
+    """Gleitzeit's ``delete_queue_state(queue_name)``."""
+
+    category = "queue"
+
+
+QueueEvent = RequestQueued | RequestRenewed | RequestGranted | RequestAbandoned | RequestExpired
+
+
 HubEvent = (
     HubStarted
     | HubStopped
     | ScalingAdvised
+    | RecorderStats
     | InstanceRegistered
     | InstanceUpdated
     | HealthChecked
@@ -302,6 +460,13 @@ HubEvent = (
     | LockRenewed
     | LockReleased
     | LockExpired
+    | RequestQueued
+    | RequestRenewed
+    | RequestGranted
+    | RequestAbandoned
+    | RequestExpired
+    | QueueStateSaved
+    | QueueStateDeleted
 )
 
 CATALOGUE: tuple[type[Event], ...] = HubEvent.__args__

@@ -21,7 +21,7 @@ from .reader import ReadModels
 from .readmodel import Anomaly, Meta, Projection, Quarantined, ReadModel
 from .readmodel_store import Checkpoint, Commit, ReadModelStore, Snapshot
 from .retention import RetentionReport, SeriesRetention, retain
-from .runner import ProjectionRunner, rebuild
+from .runner import ProjectionRunner, rebuild, rebuild_all
 
 
 def standard_projections(policy: RetentionPolicy | None = None) -> list[Projection]:
@@ -68,6 +68,7 @@ __all__ = [
     "TransitionRow",
     "fold",
     "rebuild",
+    "rebuild_all",
     "retain",
     "rows",
     "standard_projections",

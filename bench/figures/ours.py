@@ -19,7 +19,8 @@ from eventstore import (
 from eventstore.codec import DEFAULT_CODEC
 from eventstore.envelope import StoredEvent
 from eventstore.events import Event
-from projections import ReadModelStore, rebuild, standard_projections
+from projections import ReadModelStore, standard_projections
+from projections import rebuild_all as rebuild_every
 from tests.contract.factories import sampled
 
 from .data import LogEntry
@@ -70,9 +71,9 @@ async def read_all(store: EventStore, hub: str) -> int:
 
 
 async def rebuild_all(store: EventStore, storage: ReadModelStore, hub: str) -> None:
-    """Drop and rebuild the standard read models (hub, health, metrics)."""
-    for projection in standard_projections():
-        await rebuild(store, storage, projection, hub)
+    """Drop and rebuild the standard read models (hub, health, metrics) in
+    one read of the log (``projections.rebuild_all``)."""
+    await rebuild_every(store, storage, standard_projections(), hub)
 
 
 async def rebuild_in_memory(store: EventStore, hub: str) -> None:
