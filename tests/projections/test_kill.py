@@ -5,6 +5,7 @@ no event applied twice, none skipped."""
 from __future__ import annotations
 
 import os
+import random
 import signal
 import sys
 from datetime import timedelta
@@ -18,7 +19,7 @@ from anyio.streams.text import TextReceiveStream
 from adapters.memory import MemoryReadModelStore
 from eventstore import EventStore
 from projections import HealthProjection, ReadModelStore, rebuild, standard_projections
-from tests.backends import SQL_BACKENDS, Backend
+from tests.backends import SHARED_BACKENDS, SQL_BACKENDS, Backend
 from tests.projections.script import HUB, Script, stored_rows
 
 pytestmark = pytest.mark.anyio
@@ -113,3 +114,29 @@ async def test_a_killed_runner_restarts_to_exactly_what_a_rebuild_gives(
         assert await stored_rows(storage, projection) == await stored_rows(fresh, projection)
     health = await stored_rows(storage, HealthProjection())
     assert len(health["checks"]) == 5 * 21  # the one check of healthy() and 20 more, each once
+
+
+RANDOM_KILLS = 50 if os.environ.get("HUBLOG_LONG", "") not in ("", "0") else 5
+
+
+@pytest.mark.parametrize("backend", SHARED_BACKENDS, ids=[b.id for b in SHARED_BACKENDS])
+async def test_runners_killed_at_random_moments_restart_to_exactly_a_rebuild(
+    store_url: str, store: EventStore, storage: ReadModelStore
+) -> None:
+    head = await a_day_of_a_small_pool(store)
+    rng = random.Random(1201)
+    with anyio.fail_after(60 + 10 * RANDOM_KILLS):
+        for _ in range(RANDOM_KILLS):  # wherever it is: folding, reading, committing
+            child = await start(store_url, 0)
+            await child.until("COMMITTED", rng.randint(1, 12))
+            await anyio.sleep(rng.uniform(0, 0.05))
+            await child.kill()
+        child = await start(store_url, 0)
+        await child.until("DONE")
+        assert await child.process.wait() == 0
+
+    fresh = MemoryReadModelStore()
+    for projection in standard_projections():
+        assert (await storage.checkpoint(projection.name, HUB)).position == head  # type: ignore[union-attr]
+        await rebuild(store, fresh, projection, HUB)
+        assert await stored_rows(storage, projection) == await stored_rows(fresh, projection)
