@@ -41,6 +41,9 @@ def for_type(t: mi.Type, finite: bool = False) -> st.SearchStrategy[Any]:
         mi.BytesType: st.binary(max_size=20),
         mi.UUIDType: st.uuids(),
     }
+    if isinstance(t, mi.FloatType) and (t.ge is not None or t.le is not None):
+        # a constrained float (eventstore.values.Finite): within its bounds
+        return st.floats(min_value=t.ge, max_value=t.le, allow_nan=False)
     if type(t) in simple:
         return simple[type(t)]
     if isinstance(t, mi.DateTimeType):
