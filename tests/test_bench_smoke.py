@@ -33,6 +33,11 @@ ROW_STARTS = [
     "RSS after creating memory:// and redis:// stores",
     "record() cost on the caller, SQLite", "lease acquire, uncontended, SQLite",
     "`hublog state --at`", "`hublog events --since`",
+    "follow latency, append to delivery in another process, SQLite",
+    "follow latency, append to delivery in another process, PostgreSQL",
+    "follow latency, append to delivery in another process, Redis",
+    "idle CPU of a following subscriber, SQLite", "idle CPU of a following subscriber, PostgreSQL",
+    "idle CPU of a following subscriber, Redis",
 ]  # fmt: skip
 PEER_ROWS = (
     "SQLite batched append",

@@ -24,9 +24,9 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from eventstore import streams
+from eventstore import DEFAULT_CODEC, BackendUnavailable, streams
 from eventstore.events import (
     Event,
     HealthChecked,
@@ -37,6 +37,7 @@ from eventstore.events import (
     RecoveryFailed,
 )
 from eventstore.recorder import Fate, Recorder
+from eventstore.store import EventStore
 from eventstore.values import ResourceStatus, ResourceType
 
 from . import convert, diff
@@ -126,7 +127,7 @@ class Attachment:
     async def started_recorder(self) -> Recorder:
         """The recorder, started in the running loop on first use."""
         if self.recorder is None:
-            store = await self.persistence.session.store()
+            store = await self._store_for_recorder()
             self.recorder = Recorder(store, name=f"attach-{self.hub_id}", **self.recorder_options)
             started = asyncio.get_running_loop().create_future()
             self._recorder_task = asyncio.get_running_loop().create_task(
@@ -134,6 +135,18 @@ class Attachment:
             )
             await started
         return self.recorder
+
+    async def _store_for_recorder(self) -> EventStore:
+        """The session's store, or — while it cannot even open — one that
+        opens on each append, so the recorder retries and spills the events
+        of an outage that began before the first one."""
+        session = self.persistence.session
+        try:
+            return await session.store()
+        except BackendUnavailable as exc:
+            log.warning("hublog: hub %s records while its backend is down: %s", self.hub_id, exc)
+            codec = session.options.get("codec") or DEFAULT_CODEC  # what open_store would use
+            return cast(EventStore, _OpeningStore(session, codec))  # the recorder's two needs
 
     async def close(self) -> None:
         """Flush and close the recorder (what it could not write is logged)."""
@@ -240,6 +253,20 @@ class Attachment:
         while True:
             await asyncio.sleep(self.interval)
             await self.sample()
+
+
+class _OpeningStore:
+    """What the recorder needs of a store (``append`` and ``codec``), the
+    session's store opened at each append until it opens: a failed open is
+    BackendUnavailable, which the recorder retries and spills like a failed
+    append."""
+
+    def __init__(self, session: Any, codec: Any) -> None:
+        self.session, self.codec = session, codec
+
+    async def append(self, *args: Any, **kwargs: Any) -> Any:
+        store = await self.session.store()
+        return await store.append(*args, **kwargs)
 
 
 class _Started:

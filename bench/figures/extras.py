@@ -1,10 +1,12 @@
 """Rows that exist only once other work lands: each looks for the code it
 measures (``bench/lease_latency.py``, ``bench/replay_speed.py``,
-``HubPersistenceAdapter.record``) and reports "not yet" when it is absent.
-hublog-only figures: there is no raw or peer counterpart."""
+``bench/follow_latency.py``, ``HubPersistenceAdapter.record``) and reports
+"not yet" when it is absent.  hublog-only figures: there is no raw or peer
+counterpart."""
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import importlib
 import statistics
@@ -14,6 +16,8 @@ import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+
+import anyio
 
 from tests.contract.factories import sampled
 
@@ -92,3 +96,34 @@ class Replay:
         await self._built()
         since = (self.end - timedelta(minutes=5)).isoformat()
         return self.timed("events", "--hub", self.replay.HUB, "--since", since)
+
+
+class Follow:
+    """``bench/follow_latency.py``'s ``measure``: a writer process appending
+    one event every 20 ms, a subscriber process following, then idling.  One
+    run per (backend, round) yields both figures — its latency row, then its
+    idle-CPU row — on fresh data of its own (its hub name is fixed, so a log
+    reused across rounds would hand the subscriber old events)."""
+
+    def __init__(self, follow_latency: Any, events: int, idle: float) -> None:
+        self.follow = follow_latency
+        self.args = argparse.Namespace(events=events, interval=0.02, idle=idle)
+        self.last: dict[str, dict[str, float]] = {}
+
+    def latency(self, backend: str) -> Any:
+        async def measure() -> Named:
+            # In a thread: follow_latency creates a SQLite log with anyio.run,
+            # which cannot run inside the suite's event loop.
+            result = await anyio.to_thread.run_sync(self._run, backend)
+            self.last[backend] = result
+            return Named({"p50": result["p50 ms"], "p99": result["p99 ms"]})
+
+        return measure
+
+    def _run(self, backend: str) -> dict[str, float]:
+        with contextlib.ExitStack() as stack:
+            url = self.follow.urls(stack, [backend], "")[backend]
+            return dict(self.follow.measure(url, self.args))
+
+    def idle_cpu(self, backend: str) -> Any:
+        return lambda: self.last[backend]["idle CPU %"]

@@ -32,10 +32,12 @@ class Sizes:
     lease_calls: int
     replay_events: int
     cli_repeats: int  # fresh `hublog` processes per replay figure (best of)
+    follow_events: int  # appended one every 20 ms while a subscriber process follows
+    follow_idle: float  # seconds the subscriber then follows an idle log (CPU measured)
 
 
-FULL = Sizes(500, 40, 1000, 50_000, 50_000, 400, 300, 1_000_000, 3)
-SMOKE = Sizes(500, 2, 20, 1000, 600, 10, 10, 2000, 1)
+FULL = Sizes(500, 40, 1000, 50_000, 50_000, 400, 300, 1_000_000, 3, 200, 10.0)
+SMOKE = Sizes(500, 2, 20, 1000, 600, 10, 10, 2000, 1, 15, 0.5)
 
 
 class Rig:

@@ -142,4 +142,18 @@ def extra_rows(rig: Rig) -> list[Row]:
                    present=replay_speed is not None))  # fmt: skip
     out.append(Row(f"`hublog events --since` 5 min {label}", "s", replay.events_since,
                    present=replay_speed is not None))  # fmt: skip
+    return [*out, *follow_rows(rig)]
+
+
+def follow_rows(rig: Rig) -> list[Row]:
+    """Cross-process append-to-delivery latency, then that subscriber's idle CPU."""
+    s, out = rig.sizes, []
+    module = extras.module("follow_latency")
+    follow = extras.Follow(module, s.follow_events, s.follow_idle)
+    for b in rig.stores:
+        out.append(Row(f"follow latency, append to delivery in another process, {NAMES[b]} "
+                       f"({s.follow_events} events, one per 20 ms)", "ms", follow.latency(b),
+                       present=module is not None))  # fmt: skip
+        out.append(Row(f"idle CPU of a following subscriber, {NAMES[b]} ({s.follow_idle:g} s)",
+                       "% of a core", follow.idle_cpu(b), present=module is not None))  # fmt: skip
     return out
