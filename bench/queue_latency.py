@@ -2,7 +2,8 @@
 the hand-off to a waiter (from the holder's release to the waiter's grant),
 and grants/s with 12 clients contending for a pool of 3 instances of
 capacity 2 (one process, one adapter: the queue's own cost, not the
-processes').
+processes').  Leases are given back by their token (``adapter.release``),
+as a client holding a ``Reservation`` does.
 
     python bench/queue_latency.py [--calls 100] [--seconds 5] [--backends memory,sqlite,postgresql,redis]
 
@@ -48,7 +49,7 @@ async def free_slot(adapter: HubPersistenceAdapter, calls: int) -> list[float]:
         started = time.perf_counter()
         got = await adapter.reserve(HUB, owner_id=f"o{n}", ttl=30)
         times.append(time.perf_counter() - started)
-        await adapter.release_lock(got.instance_id, f"o{n}")
+        await adapter.release(got)
     return times
 
 
@@ -65,14 +66,14 @@ async def hand_off(adapter: HubPersistenceAdapter, calls: int) -> list[float]:
             async def wait(n: int = n, released_at: list[float] = released_at) -> None:
                 got = await waiter.reserve(HUB, owner_id=f"w{n}", ttl=30, wait=30)
                 times.append(time.perf_counter() - released_at[0])
-                await waiter.release_lock(got.instance_id, f"w{n}")
+                await waiter.release(got)
 
             async with anyio.create_task_group() as tg:
                 tg.start_soon(wait)
                 while (await adapter.queue_stats(HUB)).depth < 1:
                     await anyio.sleep(0.005)
                 released_at.append(time.perf_counter())
-                await adapter.release_lock(held.instance_id, "holder")
+                await adapter.release(held)
     return times
 
 
@@ -85,7 +86,7 @@ async def contended(adapter: HubPersistenceAdapter, seconds: float) -> float:
         while anyio.current_time() < deadline:
             got = await adapter.reserve(HUB, owner_id=f"c{n}", ttl=30, wait=30)
             grants += 1
-            await adapter.release_lock(got.instance_id, f"c{n}")
+            await adapter.release(got)
 
     started = time.perf_counter()
     async with anyio.create_task_group() as tg:

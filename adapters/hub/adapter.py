@@ -23,7 +23,13 @@ from eventstore.errors import InvalidEventError
 from eventstore.events import Event, InstanceDeregistered, MetricsSampled
 from eventstore.values import ResourceStatus
 from projections import HubState, InstanceState, ReadModels, RetentionPolicy, retain
-from projections.queue import QueueStats, Requirements, Reservation, ReservationTimeout
+from projections.queue import (
+    QueueModel,
+    QueueStats,
+    Requirements,
+    Reservation,
+    ReservationTimeout,
+)
 
 from . import convert, diff, history, instances, locking, queue
 from .errors import UnknownInstance
@@ -232,15 +238,25 @@ class HubPersistenceAdapter:
         return removed
 
     async def get_resource_utilization(self, hub_id: str) -> dict[str, Any]:
-        """The hub summary: counts by status, availability, load, lease use.
+        """The hub summary: counts by status, availability, load, lease use,
+        and the queue (``queue_depth``, ``oldest_wait_s``; every queue
+        figure under ``queue``), each from its read model after a catch-up.
 
         Raises: BackendUnavailable, InvalidEventError, StoreClosed.
         """
         state = await self.hub_state(hub_id)
         reader: ReadModels = await self.session.reader()
         summary = await reader.summary(hub_id) or state.summary
-        waiting = await self.queue_stats(hub_id)
-        return {"hub_id": hub_id, **msgspec.to_builtins(summary), "queue": waiting.summary()}
+        model = await self._queue_model(hub_id)
+        # The hub projection folds no queue events, so its stored summary
+        # leaves the queue fields unknown (None): the queue model fills them,
+        # the oldest wait judged at the later of the two models' clocks.
+        now = max((c for c in (summary.as_of, model.meta.clock) if c is not None), default=None)
+        figures = model.queue.summary(now)
+        summary = msgspec.structs.replace(
+            summary, queue_depth=model.queue.depth, oldest_wait_s=figures["oldest_wait_s"]
+        )
+        return {"hub_id": hub_id, **msgspec.to_builtins(summary), "queue": figures}
 
     # --- the reservation queue ----------------------------------------------------
 
@@ -277,6 +293,21 @@ class HubPersistenceAdapter:
             heartbeat=heartbeat,
         )
 
+    async def release(self, reservation: Reservation) -> bool:
+        """Give back ``reservation``'s lease by its fencing token; False when
+        it had run out or was given back already.  Unlike ``release_lock``
+        it needs no look-up of the instance's hub (a catch-up of the hub
+        projection, folding every lock event since the last one): the
+        reservation's lease names the hub, the instance and the token.
+
+        Raises: LeaseError, BackendUnavailable, InvalidEventError, StoreClosed.
+        """
+        lease = reservation.lease
+        service = self.queue.service(await self.session.store())
+        return await service.leases.release(
+            lease.hub_id, lease.resource_id, lease.owner, lease.token
+        )
+
     async def reserve_instance(self, instance_id: str, owner_id: str, *, ttl: float) -> bool:
         """``reserve(..., requirements={"instances": [instance_id]}, wait=0)``
         in the instance's hub — what ``get_instance`` asks of each candidate;
@@ -295,11 +326,16 @@ class HubPersistenceAdapter:
         return True
 
     async def queue_stats(self, hub_id: str) -> QueueStats:
-        """The hub's queue figures: depth, oldest wait, recent wait times.
+        """The hub's queue figures: depth, oldest wait, recent wait times —
+        the queue read model, caught up to the log's end.
 
         Raises: BackendUnavailable, InvalidEventError, StoreClosed.
         """
-        return await queue.stats(await self.session.store(), hub_id)
+        return (await self._queue_model(hub_id)).queue
+
+    async def _queue_model(self, hub_id: str) -> QueueModel:
+        store, storage = await self.session.store(), await self.session.storage()
+        return await self.queue.model(store, storage, hub_id)
 
     async def save_queue_state(self, queue_name: str, state: dict[str, Any]) -> None:
         """Gleitzeit's saved queue state, appended as ``QueueStateSaved``.

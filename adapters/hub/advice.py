@@ -1,8 +1,10 @@
 """Recording the scaling advisor's decisions: ``ScalingAdvised`` with its figures.
 
 The advisor (:mod:`projections.advisor`) is pure; this is the glue that reads
-a hub's metric history from its read models, asks it, and appends the
-answer — through a recorder on a hub's hot path, or straight to the store.
+a hub's metric history and its queue from their read models, asks it, and
+appends the answer — through a recorder on a hub's hot path, or straight to
+the store.  A queue of waiting requests is a reason to scale up however idle
+the instances look: they are full, not idle, when requests wait.
 """
 
 from __future__ import annotations
@@ -16,6 +18,9 @@ from eventstore.recorder import Receipt, Recorder
 from eventstore.store import EventStore
 from projections import ReadModels
 from projections.advisor import Advice, ScalingPolicy, advise
+from projections.queue import QueueStats
+
+from .adapter import HubPersistenceAdapter
 
 
 def scaling_advised(advice: Advice) -> ScalingAdvised:
@@ -53,13 +58,41 @@ async def advise_from_read_models(
     *,
     policy: ScalingPolicy,
     now: datetime,
-    queue: int | None = None,
+    queue: QueueStats | int | None = None,
     previous: Advice | None = None,
 ) -> Advice:
-    """The advice on the raw samples of the policy's window ending ``now``.
+    """The advice on the raw samples of the policy's window ending ``now``,
+    with the hub's queue (its stats, or a depth) as a reason to scale up.
 
     Raises: BackendUnavailable, StoreClosed.
     """
     start = now - timedelta(seconds=policy.window_s)
     history = {iid: await reader.samples(hub_id, iid, start, now) for iid in instance_ids}
-    return advise(history, policy=policy, queue=queue, previous=previous)
+    depth = queue.depth if isinstance(queue, QueueStats) else queue
+    return advise(history, policy=policy, queue=depth, previous=previous)
+
+
+async def advise_hub(
+    persistence: HubPersistenceAdapter,
+    hub_id: str,
+    *,
+    policy: ScalingPolicy,
+    now: datetime,
+    previous: Advice | None = None,
+) -> Advice:
+    """The advice for a hub from its read models, caught up to the log's end:
+    its live instances' metric history and its reservation queue.
+
+    Raises: BackendUnavailable, InvalidEventError, StoreClosed.
+    """
+    instances = await persistence.live_instances(hub_id)
+    await persistence.session.caught_up("metrics", hub_id)
+    return await advise_from_read_models(
+        await persistence.session.reader(),
+        hub_id,
+        [i.id for i in instances],
+        policy=policy,
+        now=now,
+        queue=await persistence.queue_stats(hub_id),
+        previous=previous,
+    )

@@ -12,7 +12,6 @@ states are kept, one stream each, in the hub :data:`QUEUE_STATE_HUB`.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from contextlib import aclosing
 from typing import Any
 
 import anyio
@@ -21,8 +20,8 @@ from eventstore import streams
 from eventstore.errors import InvalidEventError, WrongExpectedVersion
 from eventstore.events import QueueStateDeleted, QueueStateSaved
 from eventstore.store import EventStore
-from projections import InstanceState
-from projections.queue import Candidate, QueueService, QueueStats, fold
+from projections import InstanceState, ProjectionRunner, ReadModelStore
+from projections.queue import Candidate, QueueModel, QueueProjection, QueueService
 
 from .locking import capacity_of
 
@@ -37,17 +36,40 @@ Instances = Callable[[str], Awaitable[Sequence[InstanceState]]]
 
 
 class HubQueue:
-    """One adapter's queue service, made again when its store is reopened."""
+    """One adapter's queue service and queue read models, made again when
+    its store is reopened."""
 
     def __init__(self, instances: Instances) -> None:
         self.instances = instances
         self._service: QueueService | None = None
         self._pools: dict[str, tuple[float, list[Candidate]]] = {}
+        self._runners: dict[str, tuple[ProjectionRunner, anyio.Lock]] = {}
+        self._runners_of: EventStore | None = None
 
     def service(self, store: EventStore) -> QueueService:
         if self._service is None or self._service.store is not store:
             self._service = QueueService(store)
         return self._service
+
+    async def model(self, store: EventStore, storage: ReadModelStore, hub_id: str) -> QueueModel:
+        """The hub's queue read model, caught up to the log's end: folded
+        from its stored checkpoint, not from the queue's first event.
+
+        Raises: BackendUnavailable, InvalidEventError, ProjectionOutdated, StoreClosed.
+        """
+        if self._runners_of is not store:  # reopened: the old runners hold closed stores
+            self._runners, self._runners_of = {}, store
+        if hub_id not in self._runners:
+            streams.check_name("hub_id", hub_id)
+            runner = ProjectionRunner(
+                store, storage, QueueProjection(), hub_id, rebuild_if_outdated=True
+            )
+            self._runners[hub_id] = (runner, anyio.Lock())
+        runner, lock = self._runners[hub_id]
+        async with lock:  # one fold at a time per read model
+            await runner.catch_up()
+        assert isinstance(runner.state, QueueModel)
+        return runner.state
 
     async def pool(self, hub_id: str) -> list[Candidate]:
         """Every live instance of the hub with its lease capacity (the
@@ -60,15 +82,6 @@ class HubQueue:
         pool = [Candidate(instance=s, capacity=capacity_of(s)) for s in states]
         self._pools[hub_id] = (now, pool)
         return pool
-
-
-async def stats(store: EventStore, hub_id: str) -> QueueStats:
-    """The hub's queue figures, folded from its queue stream.
-
-    Raises: BackendUnavailable, InvalidEventError.
-    """
-    async with aclosing(store.read_stream(hub_id, streams.queue())) as events:
-        return fold([e async for e in events])
 
 
 async def save_state(store: EventStore, queue_name: str, state: Any) -> None:
@@ -113,4 +126,4 @@ async def delete_state(store: EventStore, queue_name: str) -> bool:
             continue  # saved or deleted meanwhile: look again
 
 
-__all__ = ["QUEUE_STATE_HUB", "HubQueue", "delete_state", "get_state", "save_state", "stats"]
+__all__ = ["QUEUE_STATE_HUB", "HubQueue", "delete_state", "get_state", "save_state"]

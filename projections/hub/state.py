@@ -117,6 +117,14 @@ class HubSummary(msgspec.Struct, frozen=True, kw_only=True):
     lease_holders: int
     lease_capacity: int
     lease_utilisation: float
+    queue_depth: int | None = None
+    """Requests waiting in the hub's reservation queue; None: not known here.
+    The hub projection folds no queue events (the queue read model does), so
+    its stored summary leaves these None and ``get_resource_utilization``
+    fills them from the queue model.  Defaults keep old summaries readable."""
+    oldest_wait_s: float | None = None
+    """How long the oldest waiter has waited (by the later of this summary's
+    and the queue model's clocks); None: not known here."""
 
 
 def summarize(state: HubState) -> HubSummary:

@@ -21,6 +21,7 @@ from .errors import (
     ReservationTimeout,
 )
 from .match import matches, requirements_of
+from .readmodel import QueueModel, QueueProjection, WaitRow
 from .service import QueueService
 from .state import Candidate, QueuedRequest, QueueView, Requirements, Reservation
 from .stats import QueueStats, Wait, apply, fold
@@ -30,6 +31,8 @@ __all__ = [
     "InvalidReservation",
     "QueueContention",
     "QueueError",
+    "QueueModel",
+    "QueueProjection",
     "QueueService",
     "QueueStats",
     "QueueUnreadable",
@@ -39,6 +42,7 @@ __all__ = [
     "Reservation",
     "ReservationTimeout",
     "Wait",
+    "WaitRow",
     "apply",
     "fold",
     "matches",

@@ -171,6 +171,8 @@ class QueueService:
             if waker.pool_changed or not candidates:
                 waker.pool_changed = False
                 candidates = await pool(ask.hub_id)
+                waker.usable = frozenset(c.instance.id for c in self._usable(ask, candidates))
+            waker.request_id = ask.request_id  # a rejoin gives it a new one
             got = await self._attempt(ask, ask.request_id, candidates)
             if isinstance(got, Reservation):
                 return got

@@ -5,11 +5,14 @@ hub reports — depth, the oldest wait, and the history of wait times.
     for recorded in queue_events:
         stats = apply(stats, recorded)
     stats.depth, stats.oldest_queued_at, stats.wait_p50_s
+
+The same fold, checkpointed and stored, is the ``queue`` read model
+(:mod:`projections.queue.readmodel`): what the hub API reads.
 """
 
 from __future__ import annotations
 
-import statistics
+import math
 from collections.abc import Iterable
 from datetime import datetime
 
@@ -59,20 +62,35 @@ class QueueStats(msgspec.Struct, frozen=True, kw_only=True):
             return 0.0
         return max(0.0, (now - self.oldest_queued_at).total_seconds())
 
+    def wait_percentile_s(self, q: float) -> float:
+        """The ``q`` quantile (0..1, nearest rank) of the granted waits kept."""
+        granted = sorted(w.waited_s for w in self.waits if w.outcome == "granted")
+        if not granted:
+            return 0.0
+        return granted[max(0, math.ceil(q * len(granted)) - 1)]
+
     @property
     def wait_p50_s(self) -> float:
-        granted = [w.waited_s for w in self.waits if w.outcome == "granted"]
-        return statistics.median(granted) if granted else 0.0
+        return self.wait_percentile_s(0.5)
+
+    @property
+    def wait_p90_s(self) -> float:
+        return self.wait_percentile_s(0.9)
+
+    @property
+    def wait_p99_s(self) -> float:
+        return self.wait_percentile_s(0.99)
 
     @property
     def wait_max_s(self) -> float:
-        return max((w.waited_s for w in self.waits if w.outcome == "granted"), default=0.0)
+        return self.wait_percentile_s(1.0)
 
-    def summary(self) -> dict[str, float | int | str | None]:
-        """What ``get_resource_utilization`` reports under ``queue``."""
+    def summary(self, now: datetime | None = None) -> dict[str, float | int | str | None]:
+        """What ``get_resource_utilization`` reports under ``queue``; the
+        oldest wait as of ``now`` (default: the queue's last event)."""
         return {
             "depth": self.depth,
-            "oldest_wait_s": round(self.oldest_wait_s(), 3),
+            "oldest_wait_s": round(self.oldest_wait_s(now), 3),
             "oldest_queued_at": self.oldest_queued_at.isoformat()
             if self.oldest_queued_at
             else None,
@@ -80,15 +98,20 @@ class QueueStats(msgspec.Struct, frozen=True, kw_only=True):
             "abandoned": self.abandoned,
             "expired": self.expired,
             "wait_p50_s": round(self.wait_p50_s, 3),
+            "wait_p90_s": round(self.wait_p90_s, 3),
+            "wait_p99_s": round(self.wait_p99_s, 3),
             "wait_max_s": round(self.wait_max_s, 3),
         }
+
+
+QUEUE_EVENTS = (RequestQueued, RequestRenewed, RequestGranted, RequestAbandoned, RequestExpired)
+Ended = RequestGranted | RequestAbandoned | RequestExpired
 
 
 def apply(stats: QueueStats, recorded: RecordedEvent) -> QueueStats:
     """``stats`` after one event of the queue stream (others change nothing)."""
     e = recorded.event
-    if not isinstance(e, RequestQueued | RequestRenewed | RequestGranted | RequestAbandoned
-                      | RequestExpired):  # fmt: skip
+    if not isinstance(e, QUEUE_EVENTS):
         return stats
     stats = replace(
         stats,
@@ -99,22 +122,32 @@ def apply(stats: QueueStats, recorded: RecordedEvent) -> QueueStats:
     )
     if isinstance(e, RequestQueued):
         return replace(stats, queued=stats.queued + 1)
-    if isinstance(e, RequestRenewed):
-        return stats
-    waited = max(0.0, (e.decided_at - e.queued_at).total_seconds())
     if isinstance(e, RequestGranted):
+        at_once = e.decided_at == e.queued_at
         stats = replace(
-            stats,
-            granted=stats.granted + 1,
-            granted_at_once=stats.granted_at_once + (e.decided_at == e.queued_at),
+            stats, granted=stats.granted + 1, granted_at_once=stats.granted_at_once + at_once
         )
-        outcome = "granted"
     elif isinstance(e, RequestAbandoned):
-        stats, outcome = replace(stats, abandoned=stats.abandoned + 1), e.reason
-    else:
-        stats, outcome = replace(stats, expired=stats.expired + 1), "expired"
-    wait = Wait(ended_at=e.decided_at, waited_s=waited, outcome=outcome)
-    return replace(stats, waits=(*stats.waits, wait)[-HISTORY:])
+        stats = replace(stats, abandoned=stats.abandoned + 1)
+    elif isinstance(e, RequestExpired):
+        stats = replace(stats, expired=stats.expired + 1)
+    wait = ended(e)
+    return stats if wait is None else replace(stats, waits=(*stats.waits, wait)[-HISTORY:])
+
+
+def ended(e: object) -> Wait | None:
+    """The wait a grant, abandonment or expiry ended (None for other events)."""
+    if not isinstance(e, Ended):
+        return None
+    outcome = (
+        "granted"
+        if isinstance(e, RequestGranted)
+        else e.reason
+        if isinstance(e, RequestAbandoned)
+        else "expired"
+    )
+    waited = max(0.0, (e.decided_at - e.queued_at).total_seconds())
+    return Wait(ended_at=e.decided_at, waited_s=waited, outcome=outcome)
 
 
 def fold(events: Iterable[RecordedEvent], stats: QueueStats | None = None) -> QueueStats:

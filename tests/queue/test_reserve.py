@@ -150,3 +150,24 @@ async def test_gleitzeit_queue_state_round_trips_as_events(
         store = await adapter.session.store()
         types = [e.type async for e in store.read_stream("gleitzeit-queues", "queue/saved/tasks")]
         assert types == ["QueueStateSaved", "QueueStateSaved", "QueueStateDeleted"]
+
+
+async def test_a_reservation_is_given_back_by_its_token(adapter: HubPersistenceAdapter) -> None:
+    with anyio.fail_after(LIMIT):
+        await one_slot_pool(adapter)
+        held = await adapter.reserve(HUB, owner_id="holder", ttl=30)
+        async with anyio.create_task_group() as tg:
+
+            async def wait() -> None:
+                got = await adapter.reserve(HUB, owner_id="waiter", ttl=30, wait=LIMIT)
+                assert got.token > held.token  # fenced: a later lease
+                assert await adapter.release(got)
+
+            tg.start_soon(wait)
+            while (await adapter.queue_stats(HUB)).depth < 1:
+                await anyio.sleep(0.01)
+            assert await adapter.release(held)
+        assert not await adapter.release(held)  # given back already: nothing written
+        assert await adapter.get_lock_owner("a") is None
+        store = await adapter.session.store()
+        assert check([e async for e in store.read_log(HUB)]).problems == []
