@@ -126,9 +126,10 @@ async def _simulate(
         for server in pool.servers:
             if server.registered and server.status.is_available:
                 pool.sample(a if server.owner == "node-a" else b, server)
+        await _flush(a, b)  # the samples are in before any deregistration the advice brings
         if tick % ADVISE_EVERY == ADVISE_EVERY - 1:
             previous = _advise(pool, a, b, previous)
-        await _flush(a, b)
+            await _flush(a, b)
         progress(tick + 1, ticks)
         pool.backend.now_at += TICK
     for node, recorder in (("node-a", a), ("node-b", b)):
