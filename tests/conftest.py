@@ -68,7 +68,7 @@ def reader(storage: ReadModelStore) -> ReadModels:
 
 
 SERVER_FIXTURES = frozenset(
-    {"redis_url", "proxied_url", "own_server", "local_cluster", "cluster_url"}
+    {"redis_url", "proxied_url", "own_server", "local_cluster", "cluster_url", "pg_url"}
 )
 
 
@@ -103,4 +103,6 @@ def _mark_server_cases(items: list[Any]) -> None:
 def _needs_server(param: object) -> bool:
     if isinstance(param, Backend):
         return param.needs_server
+    if isinstance(param, tuple | list):  # e.g. a (kind, async library) case
+        return any(_needs_server(part) for part in param)
     return isinstance(param, str) and param in SERVER_KINDS
