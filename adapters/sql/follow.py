@@ -357,6 +357,10 @@ class SQLiteChangeCheck(_Signalled):
         super().__init__(database, poll_interval)
         self.interval = interval
         self.quiet_checks = round(QUIET_AFTER / interval)
+        # Held around every statement on the connection: sqlite3 crashes the
+        # process (a segfault, not an exception) when a connection is closed
+        # by one thread while another runs a statement on it.
+        self._using = threading.Lock()
 
     def _follow(self, connected: Callable[[], None]) -> None:
         conn: sqlite3.Connection = self._raw_connection()
@@ -365,8 +369,17 @@ class SQLiteChangeCheck(_Signalled):
             connected()
             self._check_until_closed(conn)
         finally:
-            self.connection = None
-            conn.close()
+            with self._using:
+                self.connection = None
+                conn.close()
+
+    def drop_connection(self) -> None:
+        """Close the check's connection between two statements, as a lost
+        connection would; the follower notices at its next check and
+        reconnects (subscribers meanwhile fall back on the poll)."""
+        with self._using:
+            if self.connection is not None:
+                self.connection.close()
 
     def _check_until_closed(self, conn: sqlite3.Connection) -> None:
         # The steady state runs up to 200 times a second: one PRAGMA on a
@@ -377,14 +390,15 @@ class SQLiteChangeCheck(_Signalled):
         while not self.heads.closed:
             if not self.heads.waiting:
                 self.heads.park()
-            # Never written through, so this number changes exactly when
-            # another connection (of any process) has committed.
-            now = check.execute("PRAGMA data_version").fetchone()[0]
-            quiet = 0 if now != version else quiet + 1
-            if now != version or len(self.heads) != read:
-                watched = self.heads.watched()
-                self._read_heads(conn, watched)
-                version, read = now, len(watched)
+            with self._using:
+                # Never written through, so this number changes exactly when
+                # another connection (of any process) has committed.
+                now = check.execute("PRAGMA data_version").fetchone()[0]
+                quiet = 0 if now != version else quiet + 1
+                if now != version or len(self.heads) != read:
+                    watched = self.heads.watched()
+                    self._read_heads(conn, watched)
+                    version, read = now, len(watched)
             time.sleep(self.interval * (QUIET_SLOWDOWN if quiet > self.quiet_checks else 1))
 
     def _read_heads(self, conn: sqlite3.Connection, hub_ids: list[str]) -> None:

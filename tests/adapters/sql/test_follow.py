@@ -184,7 +184,7 @@ async def kill(store: SQLEventStore, follower: Any) -> None:
             )
         engine.dispose()
     else:
-        follower.connection.close()  # its next PRAGMA fails; it reconnects
+        follower.drop_connection()  # its next PRAGMA fails; it reconnects
 
 
 async def test_appends_whose_notify_was_dropped_come_with_the_safety_net(pg_url: str) -> None:
