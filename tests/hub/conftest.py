@@ -1,29 +1,5 @@
 """The hub API suites run on every backend (asyncio: Gleitzeit is asyncio-only)."""
 
-from __future__ import annotations
+from tests.hub.fixtures import adapter, anyio_backend, backend
 
-from collections.abc import AsyncIterator
-
-import pytest
-
-from adapters.hub import HubPersistenceAdapter
-from tests.backends import BACKENDS, Backend
-
-HUB_BACKENDS = [b for b in BACKENDS if b.anyio == "asyncio"]
-
-
-@pytest.fixture(params=HUB_BACKENDS, ids=lambda b: b.id)
-def backend(request: pytest.FixtureRequest) -> Backend:
-    return request.param
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
-async def adapter(store_url: str) -> AsyncIterator[HubPersistenceAdapter]:
-    persistence = HubPersistenceAdapter(store_url)
-    yield persistence
-    await persistence.shutdown()
+__all__ = ["adapter", "anyio_backend", "backend"]

@@ -11,10 +11,8 @@ is stopped here.
 
 from __future__ import annotations
 
-import json
 import os
 import signal
-import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
@@ -22,11 +20,11 @@ from pathlib import Path
 from typing import Any
 
 import anyio
-from anyio.streams.text import TextReceiveStream
 
 from adapters import open_store
 from projections.leases import LeaseService
 from tests.leases.checker import Report, check
+from tests.processes import run_reporting
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -86,20 +84,8 @@ class Contest:
             sys.executable, "-m", "tests.leases.worker", self.url, self.hub, owner, str(seed),
             f"{seconds:.2f}", str(self.ttl), str(self.capacity), ",".join(self.names), first,
         ]  # fmt: skip
-        process = await anyio.open_process(command, cwd=ROOT, stdout=subprocess.PIPE)
-        try:
-            assert process.stdout is not None
-            buffer = ""
-            async for chunk in TextReceiveStream(process.stdout):
-                buffer += chunk
-                *complete, buffer = buffer.split("\n")
-                for text in complete:
-                    self.heard(process.pid, owner, json.loads(text))
-            self.outcome.exits.append(await process.wait())
-        finally:
-            if process.returncode is None:
-                process.kill()
-                await process.wait()
+        exit_status = await run_reporting(command, lambda pid, line: self.heard(pid, owner, line))
+        self.outcome.exits.append(exit_status)
 
     def heard(self, pid: int, owner: str, line: dict[str, Any]) -> None:
         line["owner"] = owner

@@ -11,10 +11,8 @@ is stopped here.
 
 from __future__ import annotations
 
-import json
 import os
 import signal
-import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
@@ -22,12 +20,12 @@ from pathlib import Path
 from typing import Any
 
 import anyio
-from anyio.streams.text import TextReceiveStream
 
 from adapters.hub import HubPersistenceAdapter
 from eventstore.values import ResourceStatus
 from projections.queue import QueueService
 from tests.hub.instances import Instance, OllamaConfig
+from tests.processes import run_reporting
 from tests.queue import worker
 from tests.queue.checker import Report, check
 
@@ -96,20 +94,8 @@ class Contest:
     async def worker(self, owner: str, seed: int, seconds: float, first: str) -> None:
         command = [sys.executable, "-m", "tests.queue.worker", self.url, self.hub, owner,
                    str(seed), f"{seconds:.2f}", first]  # fmt: skip
-        process = await anyio.open_process(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=None)
-        try:
-            assert process.stdout is not None
-            buffer = ""
-            async for chunk in TextReceiveStream(process.stdout):
-                buffer += chunk
-                *complete, buffer = buffer.split("\n")
-                for text in complete:
-                    self.heard(process.pid, owner, json.loads(text))
-            self.outcome.exits.append(await process.wait())
-        finally:
-            if process.returncode is None:
-                process.kill()
-                await process.wait()
+        exit_status = await run_reporting(command, lambda pid, line: self.heard(pid, owner, line))
+        self.outcome.exits.append(exit_status)
 
     def heard(self, pid: int, owner: str, line: dict[str, Any]) -> None:
         line["process"] = owner
