@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from adapters import open_store
-from adapters.sql import sqlalchemy_url
+from adapters.sql import SQLSettings, sqlalchemy_url
 from adapters.stores import parse
 from adapters.urls import redact
 from eventstore import StoreConfigurationError
@@ -53,6 +53,17 @@ def test_bad_urls_are_refused_clearly(url: str, message: str) -> None:
         StoreConfigurationError, match=message.replace("*", r"\*").replace("(", r"\(")
     ):
         open_store(url)
+
+
+@pytest.mark.parametrize(
+    "url", ["sqlite:///", "sqlite:////", "sqlite:///?synchronous=normal", "sqlite:"]
+)
+def test_a_sqlite_url_with_an_empty_path_is_refused_naming_what_is_missing(url: str) -> None:
+    hint = "names no file; use sqlite:///relative.db or sqlite:////absolute/path.db"
+    for refuse in (open_store, SQLSettings.from_url, sqlalchemy_url):  # alembic's env too
+        with pytest.raises(StoreConfigurationError) as caught:
+            refuse(url)
+        assert str(caught.value) == f"store URL {url!r} {hint}"
 
 
 def test_redact_hides_only_the_password() -> None:

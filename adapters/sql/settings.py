@@ -136,11 +136,14 @@ class SQLSettings:
 def sqlalchemy_url(url: str | StoreURL) -> sa.URL:
     """The SQLAlchemy URL for an SQL store URL (see :meth:`SQLSettings.sqlalchemy_url`).
 
-    Raises: StoreConfigurationError for a non-SQL or malformed URL.
+    Raises: StoreConfigurationError for a non-SQL or malformed URL, or a
+    SQLite URL that names no file (SQLAlchemy would open an in-memory
+    database, so ``alembic upgrade`` would migrate nothing and succeed).
     """
     parsed = url if isinstance(url, StoreURL) else _parse(url)
     if parsed.backend not in DIALECTS:
         raise StoreConfigurationError(f"{parsed.redacted!r} is not an SQL store URL")
+    _check_names_a_database(parsed)
     return SQLSettings(url=parsed.raw, dialect=parsed.backend).sqlalchemy_url()
 
 
