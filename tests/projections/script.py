@@ -24,6 +24,7 @@ from eventstore import (
     ResourceType,
 )
 from projections import Projection, ProjectionRunner, ReadModels, ReadModelStore, fold, rows
+from tests.deadlines import within
 
 HUB = "ollama-pool"
 S = ResourceStatus
@@ -132,8 +133,9 @@ class Script:
 async def run(
     store: EventStore, storage: ReadModelStore, projection: Projection, hub: str = HUB, **kw: Any
 ) -> int:
-    """Catch the stored read model up with the log."""
-    return await ProjectionRunner(store, storage, projection, hub, **kw).catch_up()
+    """Catch the stored read model up with the log (failing, not hanging, if it cannot)."""
+    with within(f"catching {projection.name} of {hub!r} up"):
+        return await ProjectionRunner(store, storage, projection, hub, **kw).catch_up()
 
 
 async def folded_rows(

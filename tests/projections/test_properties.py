@@ -54,6 +54,7 @@ from projections import (
 )
 from projections.policy import floor_to
 from projections.tables import trim
+from tests.deadlines import within
 from tests.projections.script import stored_rows
 from tests.projections.test_runner import FakeHealthChecked, MysteryHappened, append_foreign
 
@@ -254,8 +255,9 @@ async def test_all_at_once_equals_chunks_with_restarts_equals_rebuild_equals_sna
             runner = ProjectionRunner(
                 store, storage, projection, hub, batch_size=batch_size, snapshot_every=snapshots
             )
-            if await runner.catch_up(max_events=size) == head:
-                break
+            with within(f"a chunk of {size} events of {projection.name}"):
+                if await runner.catch_up(max_events=size) == head:
+                    break
         assert await stored_rows(storage, projection, hub) == at_once
 
         if isinstance(projection, HubProjection):

@@ -20,6 +20,7 @@ from projections import (
 from projections.policy import floor_to
 from projections.retention import retain
 from tests.backends import READMODEL_BACKENDS, Backend
+from tests.deadlines import within
 from tests.projections.script import HUB, Script
 
 pytestmark = pytest.mark.anyio
@@ -102,7 +103,8 @@ async def test_three_days_of_samples_every_30s_from_20_instances(
     times = await history(store, INSTANCES, DAYS, EVERY_S)
     metrics = MetricsProjection()
     runner = ProjectionRunner(store, storage, metrics, HUB, batch_size=1000)
-    await runner.catch_up()
+    with within("catching up with three days of samples", seconds=600):
+        await runner.catch_up()
     before = await rollups(reader, metrics)
     assert len(before["rollups_1h"]) == INSTANCES * (DAYS * 24 + 1)  # partial first and last hours
     assert len(before["rollups_1m"]) == INSTANCES * (DAYS * 24 * 60 + 1)
@@ -168,7 +170,8 @@ async def test_a_run_that_stopped_before_deleting_is_finished_by_the_next(
 ) -> None:
     await history(store, 1, 1.5, 300)
     metrics = MetricsProjection()
-    await ProjectionRunner(store, storage, metrics, HUB).catch_up()
+    with within("the metrics runner's catch-up"):
+        await ProjectionRunner(store, storage, metrics, HUB).catch_up()
     before = await rollups(reader, metrics)
     real_delete = store.delete_metric_samples
 
@@ -197,7 +200,8 @@ async def test_each_hub_keeps_raw_samples_as_long_as_its_policy_says(
     times = await history(store, 1, 0.5, 300)
     short = RetentionPolicy(raw_s=2 * 3600, minute_s=4 * 3600)
     metrics = MetricsProjection(short)
-    await ProjectionRunner(store, storage, metrics, HUB).catch_up()
+    with within("the metrics runner's catch-up"):
+        await ProjectionRunner(store, storage, metrics, HUB).catch_up()
     [(_, meta)] = await reader.rows(metrics, HUB, "meta")
 
     report = await retain(store, storage, HUB, policy=short)

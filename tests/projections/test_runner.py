@@ -25,6 +25,7 @@ from projections import (
     rebuild,
     standard_projections,
 )
+from tests.deadlines import within
 from tests.projections.script import HUB, S, Script, folded_rows, run, stored_rows
 
 pytestmark = pytest.mark.anyio
@@ -146,12 +147,13 @@ async def test_two_runners_on_one_model_never_apply_a_batch_twice(
     health = HealthProjection()
     one = ProjectionRunner(store, storage, health, HUB, batch_size=5)
     two = ProjectionRunner(store, storage, health, HUB, batch_size=3)
-    await one.catch_up(max_events=12)
-    await two.catch_up(max_events=9)  # loaded after one's commits: continues from 12
-    assert two.position == 21
-    await one.catch_up(max_events=5)  # its checkpoint moved: it reloads, then goes on
-    await one.catch_up()
-    await two.catch_up()
+    with within("two runners taking turns"):
+        await one.catch_up(max_events=12)
+        await two.catch_up(max_events=9)  # loaded after one's commits: continues from 12
+        assert two.position == 21
+        await one.catch_up(max_events=5)  # its checkpoint moved: it reloads, then goes on
+        await one.catch_up()
+        await two.catch_up()
 
     assert one.position == two.position == await store.head(HUB)
     assert await stored_rows(storage, health) == await folded_rows(store, health)

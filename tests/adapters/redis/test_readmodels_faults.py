@@ -19,6 +19,7 @@ from projections import HealthProjection, HubProjection, ProjectionRunner
 from tests.adapters.redis.proxy import Proxy
 from tests.adapters.redis.servers import RedisServer, free_port, redis_server
 from tests.adapters.redis.waiting import until
+from tests.deadlines import within
 from tests.projections.script import HUB, Script, folded_rows, stored_rows
 
 pytestmark = pytest.mark.anyio
@@ -48,7 +49,8 @@ async def test_a_commit_whose_reply_is_lost_is_retried_and_applied_once(
         async with readmodel_store_for(store) as storage:
             runner = ProjectionRunner(store, storage, HubProjection(), HUB, batch_size=7)
 
-            position = await runner.catch_up()
+            with within("a catch-up whose commit reply is lost"):
+                position = await runner.catch_up()
 
             assert proxy.swallowed.is_set()  # the reply really was lost, and retried
             assert position == await direct.head(HUB)
@@ -66,7 +68,8 @@ async def test_a_commit_that_fails_every_retry_is_backend_unavailable(
         async with readmodel_store_for(store) as storage:
             runner = ProjectionRunner(store, storage, HealthProjection(), HUB)
             # no retries in the call path: the runner's own commit retry carries it
-            position = await runner.catch_up()
+            with within("a catch-up whose commits fail"):
+                position = await runner.catch_up()
 
             assert proxy.swallowed.is_set()
             assert position == await direct.head(HUB)
@@ -131,14 +134,15 @@ async def test_a_commit_during_a_failover_to_read_only_is_retried_not_raised_raw
                     admin.execute_command("REPLICAOF", "127.0.0.1", str(free_port()))
                     runner = ProjectionRunner(store, storage, HubProjection(), HUB)
 
-                    async with anyio.create_task_group() as tg:
+                    with within("a catch-up in a failover"):
+                        async with anyio.create_task_group() as tg:
 
-                        async def promote_again() -> None:
-                            await anyio.sleep(0.4)
-                            admin.execute_command("REPLICAOF", "NO", "ONE")
+                            async def promote_again() -> None:
+                                await anyio.sleep(0.4)
+                                admin.execute_command("REPLICAOF", "NO", "ONE")
 
-                        tg.start_soon(promote_again)
-                        position = await runner.catch_up()
+                            tg.start_soon(promote_again)
+                            position = await runner.catch_up()
 
                 assert position == await store.head(HUB)
                 assert await stored_rows(storage, HubProjection()) == await folded_rows(
