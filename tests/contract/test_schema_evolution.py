@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
+from uuid import uuid4
 
 import msgspec
 import pytest
@@ -13,6 +14,7 @@ from eventstore import (
     CorruptEvent,
     Event,
     EventStore,
+    StoredEvent,
     UnknownEvent,
     Upcasters,
 )
@@ -130,3 +132,74 @@ async def test_a_payload_from_a_newer_schema_version_is_never_read_as_the_curren
     assert isinstance(recorded.event, UnknownEvent)
     assert (recorded.event.type, recorded.event.schema_version) == ("ProbeRan", 2)
     assert msgspec.msgpack.decode(recorded.event.payload)["latency_ms"] == 12.0
+
+
+async def store_raw(store: EventStore, schema_version: int, data: bytes) -> None:
+    """A ProbeRan record with exactly these payload bytes, as another log holds it."""
+    record = StoredEvent(
+        hub_id=HUB,
+        stream=A,
+        version=1,
+        position=1,
+        event_id=uuid4(),
+        type="ProbeRan",
+        schema_version=schema_version,
+        data=data,
+        recorded_at=await store.now(),
+    )
+    assert await store.import_events(HUB, [record]) == 1
+
+
+NOT_A_MAP = [[0.25, "/api/tags"], 250, "latency", None]
+
+
+@pytest.mark.parametrize("payload", NOT_A_MAP, ids=["list", "number", "string", "nil"])
+async def test_a_payload_that_is_not_a_map_at_an_older_schema_version_reads_as_corrupt(
+    store: EventStore, payload: Any
+) -> None:
+    # Upcasters take maps: a list or a scalar is never handed to one.
+    upcaster_calls: list[Any] = []
+    upcasters = Upcasters()
+    upcasters.register("ProbeRan", from_version=1)(lambda d: upcaster_calls.append(d) or d)
+    data = msgspec.msgpack.encode(payload)
+    await store_raw(store, 1, data)
+    store.codec = codec_v2(upcasters)
+
+    [recorded] = [e async for e in store.read_log(HUB)]
+
+    assert isinstance(recorded.event, CorruptEvent)
+    assert recorded.event.error == f"payload is a {type(payload).__name__}, not a map"
+    assert (recorded.event.type, recorded.event.schema_version) == ("ProbeRan", 1)
+    assert recorded.event.payload == data  # kept byte for byte, for export
+    assert (recorded.type, recorded.schema_version, recorded.position) == ("ProbeRan", 1, 1)
+    assert upcaster_calls == []
+
+
+@pytest.mark.parametrize("payload", NOT_A_MAP, ids=["list", "number", "string", "nil"])
+async def test_a_payload_that_is_not_a_map_at_a_newer_schema_version_reads_as_unknown(
+    store: EventStore, payload: Any
+) -> None:
+    data = msgspec.msgpack.encode(payload)
+    await store_raw(store, 3, data)
+    store.codec = codec_v2()
+
+    [recorded] = [e async for e in store.read_log(HUB)]
+
+    assert isinstance(recorded.event, UnknownEvent)
+    assert (recorded.event.type, recorded.event.schema_version) == ("ProbeRan", 3)
+    assert recorded.event.payload == data
+    assert recorded.event.data() == payload
+
+
+async def test_a_payload_that_is_not_a_map_at_the_current_schema_version_reads_as_corrupt(
+    store: EventStore,
+) -> None:
+    data = msgspec.msgpack.encode([12.0, "/api/tags"])
+    await store_raw(store, 2, data)
+    store.codec = codec_v2()
+
+    [recorded] = [e async for e in store.read_log(HUB)]
+
+    assert isinstance(recorded.event, CorruptEvent)
+    assert "Expected `object`, got `array`" in recorded.event.error
+    assert recorded.event.payload == data

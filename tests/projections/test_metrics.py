@@ -147,3 +147,88 @@ async def test_a_rolled_up_event_sets_the_buckets_it_carries(
     [open_hour] = await reader.rollups(HUB, "a", 3600, at + timedelta(hours=1))
     assert open_hour.count == 1  # the open bucket is the fold's own
     assert [a.kind for a in await reader.anomalies(METRICS, HUB)] == ["rollup_overlaps_open_bucket"]
+
+
+async def test_hour_buckets_of_a_custom_metric_hold_its_min_max_mean(
+    store: EventStore, storage: ReadModelStore, reader: ReadModels
+) -> None:
+    script = Script(store)
+    start = await hours_ago(store, 3)
+    await script.register("a")
+    # A custom metric is averaged over the samples that carry it, across the
+    # minutes of the hour; samples without it neither count nor pull it to 0.
+    custom_by_offset = [
+        (timedelta(seconds=0), {"gpu_temp": 40}),
+        (timedelta(seconds=30), {"gpu_temp": 70, "vram_gb": 1.5}),
+        (timedelta(minutes=1), {}),
+        (timedelta(minutes=1, seconds=30), {"gpu_temp": 55, "model": "llama3"}),
+        (timedelta(minutes=20), {"gpu_temp": 45, "vram_gb": 2.5}),
+        (timedelta(hours=1), {"gpu_temp": 60}),  # closes the first hour, opens the second
+        (timedelta(hours=1, minutes=10), {"gpu_temp": 80.5}),
+    ]
+    for offset, custom in custom_by_offset:
+        await script.sample("a", start + offset, custom_metrics=custom)
+    await run(store, storage, METRICS)
+
+    closed, open_hour = await reader.rollups(HUB, "a", 3600)
+    assert (closed.start, closed.count) == (start, 5)
+    assert closed.stats["custom.gpu_temp"] == (40.0, 70.0, (40 + 70 + 55 + 45) / 4)
+    assert closed.stats["custom.vram_gb"] == (1.5, 2.5, 2.0)
+    assert "custom.model" not in closed.stats  # not numeric
+    assert (open_hour.start, open_hour.count) == (start + timedelta(hours=1), 2)
+    assert open_hour.stats["custom.gpu_temp"] == (60.0, 80.5, (60 + 80.5) / 2)
+    assert "custom.vram_gb" not in open_hour.stats  # no sample of that hour carried it
+    assert await stored_rows(storage, METRICS) == await folded_rows(store, METRICS)
+
+
+async def test_a_counter_that_goes_down_restarted_so_its_delta_is_its_new_value(
+    store: EventStore, storage: ReadModelStore, reader: ReadModels
+) -> None:
+    script = Script(store)
+    start = await hours_ago(store, 2)
+    await script.register("a")
+    counters = [(100, 10), (110, 12), (5, 1), (8, 3), (20, 1)]  # one sample a minute
+    for i, (requests, errors) in enumerate(counters):
+        await script.sample("a", start + timedelta(minutes=i), requests=requests, errors=errors)
+    await run(store, storage, METRICS)
+
+    minutes = await reader.rollups(HUB, "a", 60)
+    # The first sample is the baseline (0); a counter below the previous one
+    # counted from 0 again, so what it shows now is what happened since; the
+    # two counters restart independently.
+    assert [(b.request_delta, b.error_delta) for b in minutes] == [
+        (0, 0),
+        (10, 2),
+        (5, 1),  # both restarted
+        (3, 2),
+        (12, 1),  # only the errors restarted: 20 - 8 requests, 1 error
+    ]
+    [hour] = await reader.rollups(HUB, "a", 3600)
+    assert (hour.request_delta, hour.error_delta, hour.error_rate) == (30, 6, 20.0)
+    # ... and each restart inside one incarnation is still an anomaly
+    assert [a.kind for a in await reader.anomalies(METRICS, HUB)] == [
+        "counter_decreased",
+        "counter_decreased",
+    ]
+    assert await stored_rows(storage, METRICS) == await folded_rows(store, METRICS)
+
+
+async def test_the_first_sample_of_a_new_incarnation_is_a_baseline_not_a_restart(
+    store: EventStore, storage: ReadModelStore, reader: ReadModels
+) -> None:
+    script = Script(store)
+    start = await hours_ago(store, 2)
+    await script.register("a")
+    await script.sample("a", start, requests=100, errors=10)
+    await script.sample("a", start + timedelta(seconds=10), requests=150, errors=11)
+    await script.deregister("a")
+    await script.register("a")
+    await script.sample("a", start + timedelta(seconds=20), requests=7, errors=2)
+    await script.sample("a", start + timedelta(seconds=30), requests=9, errors=2)
+    await run(store, storage, METRICS)
+
+    # 50 + 0 (the new incarnation's first sample: a baseline, not 7 since a
+    # restart) + 2; and a re-registration is no counter_decreased anomaly.
+    [minute] = await reader.rollups(HUB, "a", 60)
+    assert (minute.request_delta, minute.error_delta) == (52, 1)
+    assert await reader.anomalies(METRICS, HUB) == []

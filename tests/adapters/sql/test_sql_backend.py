@@ -150,8 +150,43 @@ async def test_an_unreachable_server_is_backend_unavailable_with_the_password_hi
 
 
 async def test_a_bad_synchronous_option_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(StoreConfigurationError, match="synchronous"):
+    with pytest.raises(StoreConfigurationError, match="synchronous") as caught:
         await open_store(f"sqlite:///{tmp_path / 'x.db'}?synchronous=sometimes")
+    assert "option synchronous='sometimes' must be one of off, normal, full, extra" in str(
+        caught.value
+    )
+    with pytest.raises(StoreConfigurationError, match="option synchronous=3 must be one of"):
+        open_store(f"sqlite:///{tmp_path / 'x.db'}", synchronous=3)  # a keyword too
+
+
+SQLITE_SYNCHRONOUS = {"off": 0, "normal": 1, "full": 2, "extra": 3}
+"""What ``PRAGMA synchronous`` reads back for each setting."""
+
+
+def synchronous_of(store: object) -> list[int]:
+    """``PRAGMA synchronous`` on two pooled connections at once (each is set on connect)."""
+    assert isinstance(store, SQLEventStore)
+    with store.engine.connect() as first, store.engine.connect() as second:
+        return [c.exec_driver_sql("PRAGMA synchronous").scalar_one() for c in (first, second)]
+
+
+@pytest.mark.parametrize("value", [*SQLITE_SYNCHRONOUS, "NORMAL"])
+async def test_the_synchronous_option_of_the_url_sets_the_pragma(
+    tmp_path: Path, value: str
+) -> None:
+    async with open_store(f"sqlite:///{tmp_path / 'x.db'}?synchronous={value}") as store:
+        await store.append("h", "instance/a", [registered()])
+        assert synchronous_of(store) == [SQLITE_SYNCHRONOUS[value.lower()]] * 2
+
+
+async def test_synchronous_is_full_unless_set_and_a_keyword_wins_over_the_url(
+    tmp_path: Path,
+) -> None:
+    async with open_store(f"sqlite:///{tmp_path / 'a.db'}") as store:
+        assert synchronous_of(store) == [SQLITE_SYNCHRONOUS["full"]] * 2
+    url = f"sqlite:///{tmp_path / 'b.db'}?synchronous=off"
+    async with open_store(url, synchronous="normal") as store:
+        assert synchronous_of(store) == [SQLITE_SYNCHRONOUS["normal"]] * 2
 
 
 def test_alembic_upgrade_head_from_the_repo_root_takes_the_url_from_the_environment(
