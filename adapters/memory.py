@@ -9,7 +9,7 @@ two ``open_store("memory://")`` calls share nothing.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from uuid import UUID
@@ -34,7 +34,19 @@ class _Hub:
     streams: dict[str, list[StoredEvent]] = field(default_factory=dict)
     versions: dict[str, int] = field(default_factory=dict)
     by_id: dict[UUID, StoredEvent] = field(default_factory=dict)
+    deleted: dict[UUID, tuple[str, int, int]] = field(default_factory=dict)
+    """(stream, version, position) of each deleted sample: its id stays known."""
     head: int = 0
+
+    def places(self, ids: Iterable[UUID]) -> dict[UUID, tuple[str, int, int]]:
+        """Where each of ``ids`` that this log knows was written, deleted or not."""
+        found = {}
+        for event_id in ids:
+            if (e := self.by_id.get(event_id)) is not None:
+                found[event_id] = (e.stream, e.version, e.position)
+            elif (place := self.deleted.get(event_id)) is not None:
+                found[event_id] = place
+        return found
 
 
 def create_store(
@@ -88,11 +100,7 @@ class MemoryEventStore(EventStore):
     ) -> AppendResult:
         await anyio.lowlevel.checkpoint()  # an append is a suspension point on every backend
         hub = self._hubs_by_id.get(hub_id) or _Hub()
-        written = [
-            (e.event_id, e.stream, e.version, e.position)
-            for e in (hub.by_id.get(n.event_id) for n in batch)
-            if e is not None
-        ]
+        written = [(i, *place) for i, place in hub.places(n.event_id for n in batch).items()]
         retried = resolve_retry(hub_id, stream, batch, written)
         if retried is not None:
             return retried
@@ -128,11 +136,7 @@ class MemoryEventStore(EventStore):
     async def _import_events(self, hub_id: str, events: Sequence[StoredEvent]) -> int:
         await anyio.lowlevel.checkpoint()
         hub = self._hubs_by_id.get(hub_id) or _Hub()
-        written = {
-            e.event_id: (s.stream, s.version, s.position)
-            for e in events
-            if (s := hub.by_id.get(e.event_id)) is not None
-        }
+        written = hub.places(e.event_id for e in events)
         clock = hub.log[-1].recorded_at if hub.log else None
         fresh = new_events(hub_id, events, written, LogEnd(hub.head, clock, dict(hub.versions)))
         if not fresh:
@@ -205,7 +209,8 @@ class MemoryEventStore(EventStore):
             hub.log = [e for e in hub.log if e.event_id not in doomed]
             hub.streams[stream] = [e for e in hub.streams[stream] if e.event_id not in doomed]
             for event_id in doomed:
-                del hub.by_id[event_id]
+                e = hub.by_id.pop(event_id)
+                hub.deleted[event_id] = (e.stream, e.version, e.position)
         return len(doomed)
 
     async def _head(self, hub_id: str) -> int:

@@ -226,6 +226,12 @@ class EventStore(abc.ABC):
         ``MetricsRolledUp`` covering these versions is in the stream (the
         retention job in ``projections`` does).
 
+        A deleted event's id stays known: appending a batch of deleted
+        samples again writes nothing and returns what a retry of the
+        original append returns (its positions and version), on every
+        backend; mixed with new ids, or in another stream or order, it is a
+        DuplicateEventError as for a retry (docs/reliability.md).
+
         Raises: InvalidEventError for a stream that is not ``metrics/<id>``.
         """
         self._check_open()

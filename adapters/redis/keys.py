@@ -13,6 +13,7 @@ Per hub, five keys::
                                         recorded_at, µs), retried (count)
     <prefix>:{<hub>}:versions  Hash     stream -> version
     <prefix>:{<hub>}:ids       Hash     event_id -> "stream NUL version NUL position"
+                                        (kept when retention deletes the event)
     <prefix>:{<hub>}:index     ZSet     "stream NUL <version, 16 digits> NUL position",
                                         all scores 0: a stream's events by version
 

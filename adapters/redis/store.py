@@ -16,8 +16,9 @@ sees all of a batch or none of it.  Positions are the Stream's entry ids
 following it one ``XREAD BLOCK`` from that id.
 
 Idempotency: the script looks each event id up in the hub's ``ids`` hash
-before writing; the hash lives as long as the events, so a retry is
-recognised however late it comes, after a restart too.
+before writing; the hash outlives the events (retention deleting a sample
+leaves its entry), so a retry is recognised however late it comes, after a
+restart or a deletion too.
 
 Errors: a lost connection, a timeout or a cluster in flux is retried
 (``retries`` times, with backoff) and then raised as BackendUnavailable, all
@@ -444,7 +445,7 @@ def _position_at(node: redis.Redis, keys: HubKeys, micros: int) -> Any:
 
 
 def _delete_chunk(node: redis.Redis, keys: HubKeys, args: list[Any]) -> Any:
-    return redis_scripts.DELETE(node, [keys.log, keys.index, keys.ids], args)
+    return redis_scripts.DELETE(node, [keys.log, keys.index], args)
 
 
 def _resolve(

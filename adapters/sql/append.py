@@ -8,18 +8,23 @@ The steps, in this order:
    head-n+1 … head.  On PostgreSQL the same step notifies the hub's channel
    with the new head, for subscribers in other processes.
 2. ``hublog_streams``: add n to the stream's version (an upsert) and return it.
-3. If the version before (new - n) is not the expected one, this may be a retry
-   of a batch that was written: look its ids up and answer as a retry, or
-   raise WrongExpectedVersion.  Either way the increments roll back.
-4. Insert the events.  A unique violation on (hub_id, event_id) means some id
-   is written already: the caller rolls back and asks :func:`answer_retry`.
+3. If the version before (new - n) is not the expected one, or an id of the
+   batch is one of a deleted event (``hublog_deleted_events``), this may be a
+   retry of a batch that was written: look its ids up (deleted ones too) and
+   answer as a retry, or raise WrongExpectedVersion.  Either way the
+   increments roll back.
+4. Insert the events, stamped with the clock but never earlier than the
+   hub's last event (a clock that steps back must not break position_at's
+   bisection).  A unique violation on (hub_id, event_id) means some id is
+   written already: the caller rolls back and asks :func:`answer_retry`.
 5. Commit.
 
 On PostgreSQL, :func:`append_in_one` sends all of it as one autocommitted
-statement: steps 1–3 are the server-side function ``hublog_advance``
-(alembic/versions/0003), which raises on a version mismatch, and the insert
-selects from it.  Anything but success there (a mismatch, an id already
-written) rolls the statement back whole and is answered by :func:`append`,
+statement: steps 1–3 and the clock are the server-side function
+``hublog_advance`` (alembic/versions/0003, 0004), which raises on a version
+mismatch or a deleted id, and the insert selects from it.  Anything but
+success there (a mismatch, an id already written or deleted) rolls the
+statement back whole and is answered by :func:`append`,
 the same steps one by one in a transaction, which knows retries.
 
 Writers of one hub queue on step 1, so each reads the head only after the
@@ -46,9 +51,9 @@ from eventstore.backend import (
 )
 from eventstore.envelope import ANY, NO_STREAM, AppendResult, NewEvent
 
-from . import statements
+from . import rows, statements
 from .follow import notify
-from .schema import events, hubs, streams
+from .schema import deleted_events, events, hubs, streams
 
 
 class _Answered(Exception):
@@ -69,13 +74,15 @@ def append(
     n = len(batch)
     try:
         with conn.begin():
-            head, recorded_at = _add_to_head(conn, hub_id, n)
+            head, clock = _add_to_head(conn, hub_id, n)
             version = _add_to_version(conn, hub_id, stream, n)
-            if not expected_version_matches(expected, version - n):
+            matches = expected_version_matches(expected, version - n)
+            if not matches or _any_deleted(conn, hub_id, batch):
                 retried = resolve_retry(hub_id, stream, batch, written_ids(conn, hub_id, batch))
                 if retried is not None:
                     raise _Answered(retried)
                 check_expected_version(hub_id, stream, expected, version - n)
+            recorded_at = not_before_last_event(conn, hub_id, clock)
             _insert_events(conn, hub_id, stream, batch, head - n, version - n, recorded_at)
     except _Answered as answered:
         return answered.result
@@ -91,7 +98,7 @@ def append_in_one(
     wanted = -1 if expected is ANY else 0 if expected is NO_STREAM else int(expected)  # type: ignore[arg-type]
     n = len(batch)
     params = (
-        hub_id, stream, n, wanted, hub_id, n, stream, n,
+        hub_id, stream, n, wanted, [e.event_id for e in batch], hub_id, n, stream, n,
         [e.event_id for e in batch], [e.type for e in batch],
         [e.schema_version for e in batch], [e.data for e in batch],
         [e.correlation_id for e in batch], [e.causation_id for e in batch],
@@ -101,7 +108,7 @@ def append_in_one(
     except sa.exc.IntegrityError:
         return None
     except sa.exc.DBAPIError as exc:
-        if getattr(exc.orig, "sqlstate", None) == statements.WRONG_VERSION:
+        if getattr(exc.orig, "sqlstate", None) in (statements.WRONG_VERSION, statements.DELETED_ID):
             return None
         raise
     positions = [row[0] for row in written]
@@ -123,12 +130,37 @@ def answer_retry(
 def written_ids(
     conn: sa.Connection, hub_id: str, batch: Sequence[NewEvent]
 ) -> list[tuple[Any, ...]]:
-    rows = conn.execute(
-        sa.select(events.c.event_id, events.c.stream, events.c.version, events.c.position)
-        .where(events.c.hub_id == hub_id)
-        .where(events.c.event_id.in_([e.event_id for e in batch]))
+    """(event_id, stream, version, position) of the batch's ids in the log,
+    or deleted from it: a deleted event's id stays known."""
+    ids = [e.event_id for e in batch]
+    found = sa.union_all(
+        *(
+            sa.select(t.c.event_id, t.c.stream, t.c.version, t.c.position)
+            .where(t.c.hub_id == hub_id)
+            .where(t.c.event_id.in_(ids))
+            for t in (events, deleted_events)
+        )
     )
-    return [tuple(row) for row in rows]
+    return [tuple(row) for row in conn.execute(found)]
+
+
+def _any_deleted(conn: sa.Connection, hub_id: str, batch: Sequence[NewEvent]) -> bool:
+    query = sa.select(sa.literal(1)).where(
+        deleted_events.c.hub_id == hub_id,
+        deleted_events.c.event_id.in_([e.event_id for e in batch]),
+    )
+    return conn.execute(query.limit(1)).first() is not None
+
+
+def not_before_last_event(conn: sa.Connection, hub_id: str, clock: datetime) -> datetime:
+    """``clock``, or the hub's last event's recorded_at if that is later: a
+    clock that steps back (NTP, a restored VM, another server) must not
+    record an event before the one it follows.  Read under the hub's lock,
+    in a statement of its own, so it sees the previous writer's commit.
+    A damaged last time (not a time, infinite) is passed over."""
+    sql = statements.last_recorded_at(conn.dialect.name)
+    last = rows.readable_time(conn.exec_driver_sql(sql, (hub_id,)).scalar())
+    return clock if last is None or last <= clock else last
 
 
 def _add_to_head(conn: sa.Connection, hub_id: str, n: int) -> tuple[int, datetime]:

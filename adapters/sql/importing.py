@@ -5,7 +5,8 @@ One transaction per batch, under the same hub row lock an append takes
 serial and positions stay gap-free and commit-ordered:
 
 1. lock the hub's row in ``hublog_hubs`` (an upsert adding 0) and read the head;
-2. look up which event ids of the batch are already in the log, the last
+2. look up which event ids of the batch are already in the log (or were,
+   before retention deleted them), the last
    event's ``recorded_at`` and the batch's stream versions;
 3. decide with :func:`eventstore.importing.new_events` (skips what is here,
    raises on disagreement: the transaction rolls back, nothing written);
@@ -26,7 +27,7 @@ from eventstore.envelope import StoredEvent
 from eventstore.importing import LogEnd, Place, new_events
 
 from .engine import WRITE
-from .schema import events, hubs, streams
+from .schema import deleted_events, events, hubs, streams
 
 LOOKUP_CHUNK = 500  # ids per IN (...): well under SQLite's bound-parameter limit
 
@@ -85,12 +86,19 @@ def _versions(conn: sa.Connection, hub_id: str, names: list[str]) -> dict[str, i
 
 
 def _written(conn: sa.Connection, hub_id: str, batch: Sequence[StoredEvent]) -> dict[UUID, Place]:
+    """Where the batch's ids are in the log, or were before retention deleted them."""
     ids = [e.event_id for e in batch]
     found: dict[UUID, Place] = {}
     for start in range(0, len(ids), LOOKUP_CHUNK):
-        query = sa.select(
-            events.c.event_id, events.c.stream, events.c.version, events.c.position
-        ).where(events.c.hub_id == hub_id, events.c.event_id.in_(ids[start : start + LOOKUP_CHUNK]))
+        chunk = ids[start : start + LOOKUP_CHUNK]
+        query = sa.union_all(
+            *(
+                sa.select(t.c.event_id, t.c.stream, t.c.version, t.c.position).where(
+                    t.c.hub_id == hub_id, t.c.event_id.in_(chunk)
+                )
+                for t in (events, deleted_events)
+            )
+        )
         found.update((r.event_id, (r.stream, r.version, r.position)) for r in conn.execute(query))
     return found
 

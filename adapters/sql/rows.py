@@ -116,6 +116,13 @@ def _time(raw: object, problems: list[str]) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+def readable_time(raw: object) -> datetime | None:
+    """A stored ``recorded_at`` as UTC, or None for one that is missing or damaged."""
+    problems: list[str] = []
+    value = _time(raw, problems)
+    return None if problems else value
+
+
 def tolerate_infinity(dbapi_connection: Any) -> None:
     """Load ``timestamptz`` ±infinity as :data:`INFINITE` on this psycopg
     connection (psycopg refuses it, failing the whole fetch)."""

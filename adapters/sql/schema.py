@@ -1,6 +1,6 @@
 """The SQL tables as SQLAlchemy Core objects, for building queries: the event
-log (``hublog_hubs``, ``hublog_streams``, ``hublog_events``) and the read
-models (checkpoints, rows, snapshots).
+log (``hublog_hubs``, ``hublog_streams``, ``hublog_events``,
+``hublog_deleted_events``) and the read models (checkpoints, rows, snapshots).
 
 The schema itself is made only by the alembic migrations in ``alembic/``; a
 test compares these tables with a migrated database, so the two cannot drift.
@@ -73,6 +73,18 @@ events = sa.Table(
     sa.UniqueConstraint("hub_id", "stream", "version", name="uq_hublog_events_stream_version"),
     sa.UniqueConstraint("hub_id", "event_id", name="uq_hublog_events_event_id"),
     sa.Index("ix_hublog_events_recorded_at", "hub_id", "recorded_at"),
+)
+
+deleted_events = sa.Table(
+    "hublog_deleted_events",
+    metadata,
+    sa.Column("hub_id", NAME, primary_key=True),
+    sa.Column("event_id", sa.Uuid, primary_key=True),
+    # Where a sample deleted by retention was: a retry of its batch is still
+    # answered with the original positions (alembic/versions/0004).
+    sa.Column("stream", STREAM, nullable=False),
+    sa.Column("version", sa.BigInteger, nullable=False),
+    sa.Column("position", sa.BigInteger, nullable=False),
 )
 
 

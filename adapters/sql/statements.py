@@ -51,7 +51,7 @@ def sqlite_time(at: datetime) -> str:
 
 POSTGRES_APPEND = f"""\
 INSERT INTO hublog_events ({EVENT_COLUMNS})
-WITH advanced AS MATERIALIZED (SELECT * FROM hublog_advance(%s, %s, %s, %s))
+WITH advanced AS MATERIALIZED (SELECT * FROM hublog_advance(%s, %s, %s, %s, %s::uuid[]))
 SELECT %s, a.head - %s + e.ord, %s, a.version - %s + e.ord, e.event_id, e.type,
        e.schema_version, e.data, a.clock, e.correlation_id, e.causation_id
 FROM advanced AS a,
@@ -60,11 +60,32 @@ FROM advanced AS a,
                           causation_id, ord)
 RETURNING position, version"""
 """The head and version step (hublog_advance: lock, notify, expected-version
-check) and the insert, in one round trip; the text starts as every event
-insert does, so tools that watch for it still see it."""
+and deleted-id checks, the clock) and the insert, in one round trip; the
+text starts as every event insert does, so tools that watch for it still
+see it."""
 
 WRONG_VERSION = "HL409"
 """The SQLSTATE hublog_advance raises for a version other than the expected."""
+DELETED_ID = "HL410"
+"""The SQLSTATE hublog_advance raises for an id of a deleted event (a retry)."""
+
+# --- the clock: never before the hub's last event (adapters/sql/append.py) ---
+
+
+@functools.cache
+def last_recorded_at(dialect: str) -> str:
+    """The hub's last event's recorded_at (by position: one primary-key probe);
+    on PostgreSQL an infinite one reads as NULL (psycopg would refuse it).
+
+    Parameters: hub_id.
+    """
+    at = (
+        "recorded_at"
+        if dialect == "sqlite"
+        else "CASE WHEN isfinite(recorded_at) THEN recorded_at END"
+    )
+    sql = f"SELECT {at} FROM hublog_events WHERE hub_id = ? ORDER BY position DESC LIMIT 1"
+    return placeholders(dialect, sql)
 
 
 # --- the page reads (both dialects) ------------------------------------------

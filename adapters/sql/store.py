@@ -37,7 +37,7 @@ from . import migrations, repair, rows, statements
 from .engine import WRITE, Database, sqlite_is_fresh
 from .follow import follower_for
 from .readmodels import SQLReadModelStore
-from .schema import events, hubs, streams
+from .schema import deleted_events, events, hubs, streams
 from .settings import SQLSettings
 
 T = TypeVar("T")
@@ -236,17 +236,30 @@ class SQLEventStore(EventStore):
     async def _delete_events(
         self, hub_id: str, stream: str, through_version: int, type_name: str
     ) -> int:
-        query = events.delete().where(
+        return await self._run(self._delete_sync, hub_id, stream, through_version, type_name)
+
+    def _delete_sync(self, hub_id: str, stream: str, through_version: int, type_name: str) -> int:
+        """Move the doomed rows' places to ``hublog_deleted_events`` (so a
+        retry of their batch is still answered, adapters/sql/append.py) and
+        delete them, under the hub's lock: an append of the same ids waits,
+        then finds them deleted, never half-way."""
+        doomed = sa.and_(
             events.c.hub_id == hub_id,
             events.c.stream == stream,
             events.c.version <= through_version,
             events.c.type == type_name,
         )
-        return await self._run(self._write, query)
-
-    def _write(self, statement: sa.Executable) -> int:
+        places = sa.select(
+            events.c.hub_id, events.c.event_id, events.c.stream, events.c.version, events.c.position
+        ).where(doomed)
+        keep = deleted_events.insert().from_select(
+            ["hub_id", "event_id", "stream", "version", "position"], places
+        )
         with self.engine.connect().execution_options(**{WRITE: True}) as conn, conn.begin():
-            return conn.execute(statement).rowcount
+            lock = hubs.update().where(hubs.c.hub_id == hub_id).values(head=hubs.c.head)
+            conn.execute(lock)
+            conn.execute(keep)
+            return conn.execute(events.delete().where(doomed)).rowcount
 
     async def _head(self, hub_id: str) -> int:
         return (

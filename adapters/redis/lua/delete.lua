@@ -1,12 +1,14 @@
 -- Delete one chunk of events of one type from one stream, up to a version.
--- Versions and the head are left alone: they never go down.
+-- Versions and the head are left alone: they never go down.  The ids hash
+-- keeps each deleted event's place, so appending it again is still answered
+-- as a retry of the original append (docs/reliability.md), never written twice.
 --
--- KEYS: log, index, ids
+-- KEYS: log, index
 -- ARGV: stream, after_version (the chunk starts above it), through_version,
 --       type, chunk size
 -- Replies {removed, index members looked at, last version looked at}; the
 -- caller goes on from that version while a whole chunk was looked at.
-local log, index, ids = KEYS[1], KEYS[2], KEYS[3]
+local log, index = KEYS[1], KEYS[2]
 local stream, after, through = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local type_name, chunk = ARGV[4], tonumber(ARGV[5])
 
@@ -24,7 +26,6 @@ for _, member in ipairs(members) do
   if entry and field(entry[2], 't') == type_name then
     redis.call('XDEL', log, entry[1])
     redis.call('ZREM', index, member)
-    redis.call('HDEL', ids, field(entry[2], 'id'))
     removed = removed + 1
   end
 end

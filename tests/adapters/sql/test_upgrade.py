@@ -2,7 +2,9 @@
 statement (migration 0003's hublog_advance), keeps working after
 ``hublog db upgrade``: its events read back the same, appends continue its
 positions and versions, a retry of an old batch is still recognised, and a
-conflict is still refused."""
+conflict is still refused.  One written at 0003, before deleted ids were
+kept (0004), gains that: a sample deleted after the upgrade is still known,
+so appending its batch again is answered as a retry."""
 
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ from adapters.sql import create_engine, migrations
 from adapters.sql.schema import events, hubs, streams
 from alembic import command
 from eventstore import DEFAULT_CODEC, WrongExpectedVersion
-from tests.contract.factories import checks, registered
+from tests.contract.factories import checks, registered, sampled
 
 pytestmark = pytest.mark.anyio
 
@@ -38,17 +40,36 @@ def url(request: pytest.FixtureRequest, make_url: Callable[[str], str]) -> str:
     return make_url(request.param)
 
 
-def write_as_revision_0002(conn: sa.Connection, batch: list) -> None:
+def downgrade_to(url: str, revision: str, batch: list, stream: str = A) -> None:
+    """The database at ``revision`` with ``batch`` written as that era did,
+    then upgraded to this hublog's head."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            config = Config()
+            config.set_main_option("script_location", str(migrations.script_location()))
+            config.attributes["connection"] = conn
+            command.downgrade(config, revision)
+            conn.commit()
+            write_as_revision_0002(conn, batch, stream)
+            conn.commit()
+            migrations.upgrade(conn)
+            assert migrations.current_revision(conn) == migrations.head_revision()
+    finally:
+        engine.dispose()
+
+
+def write_as_revision_0002(conn: sa.Connection, batch: list, stream: str = A) -> None:
     """Rows exactly as the 0002-era append wrote them: SQLAlchemy Core with
     the schema's column types, uuid4 ids, every event of the batch at one time."""
     at = datetime(2026, 11, 27, 12, 0, 0, 123456, tzinfo=UTC)
     conn.execute(hubs.insert().values(hub_id=HUB, head=len(batch)))
-    conn.execute(streams.insert().values(hub_id=HUB, stream=A, version=len(batch)))
+    conn.execute(streams.insert().values(hub_id=HUB, stream=stream, version=len(batch)))
     for n, event in enumerate(batch, start=1):
         encoded = DEFAULT_CODEC.encode(event)
         conn.execute(
             events.insert().values(
-                hub_id=HUB, position=n, stream=A, version=n, event_id=encoded.event_id,
+                hub_id=HUB, position=n, stream=stream, version=n, event_id=encoded.event_id,
                 type=encoded.type, schema_version=encoded.schema_version, data=encoded.data,
                 recorded_at=at, correlation_id=None, causation_id=None,
             )
@@ -60,20 +81,7 @@ async def test_a_log_written_at_revision_0002_works_after_the_upgrade(url: str) 
         pass
     # uuid4 ids, as events made before UUIDv7 carry
     old_batch = [replace(e, event_id=uuid4()) for e in [registered(), *checks(2)]]
-    engine = create_engine(url)
-    try:
-        with engine.connect() as conn:
-            config = Config()
-            config.set_main_option("script_location", str(migrations.script_location()))
-            config.attributes["connection"] = conn
-            command.downgrade(config, "0002")
-            conn.commit()
-            write_as_revision_0002(conn, old_batch)
-            conn.commit()
-            migrations.upgrade(conn)
-            assert migrations.current_revision(conn) == migrations.head_revision()
-    finally:
-        engine.dispose()
+    downgrade_to(url, "0002", old_batch)
 
     async with open_store(url) as store:
         log = [e async for e in store.read_log(HUB)]
@@ -90,3 +98,20 @@ async def test_a_log_written_at_revision_0002_works_after_the_upgrade(url: str) 
         new = await store.append(HUB, A, checks(2), expected_version=3)
         assert (new.version, list(new.positions)) == (5, [4, 5])
         assert [e.position async for e in store.read_stream(HUB, A)] == [1, 2, 3, 4, 5]
+
+
+async def test_a_log_written_at_revision_0003_keeps_deleted_samples_known_after_the_upgrade(
+    url: str,
+) -> None:
+    async with open_store(url):  # migrated to head
+        pass
+    old_batch = [replace(e, event_id=uuid4()) for e in [sampled(1), sampled(2)]]
+    downgrade_to(url, "0003", old_batch, stream="metrics/a")
+
+    async with open_store(url) as store:
+        assert await store.delete_metric_samples(HUB, "metrics/a", through_version=2) == 2
+        retried = await store.append(HUB, "metrics/a", old_batch)
+        assert (retried.version, list(retried.positions)) == (2, [1, 2])
+        assert [e async for e in store.read_log(HUB)] == []
+        new = await store.append(HUB, "metrics/a", [sampled(3)], expected_version=2)
+        assert (new.version, list(new.positions)) == (3, [3])
