@@ -56,7 +56,21 @@ class Upcasters:
             step = self._steps.get((type_name, version))
             if step is None:
                 raise LookupError(f"no upcaster for {type_name} from schema version {version}")
-            data = step(data)
+            # An upcaster is written for the payloads its author expected; one
+            # it cannot handle (any exception, or a result that is no map) is
+            # that event being unreadable, not the whole read failing.
+            try:
+                data = step(data)
+            except Exception as exc:
+                raise ValueError(
+                    f"upcaster for {type_name} from schema version {version} failed: "
+                    f"{type(exc).__name__}: {exc}"
+                ) from exc
+            if not isinstance(data, dict):
+                raise ValueError(
+                    f"upcaster for {type_name} from schema version {version} returned a "
+                    f"{type(data).__name__}, not a dict"
+                )
         return data
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any, ClassVar
 
 import msgspec
 import pytest
@@ -12,6 +14,8 @@ from hypothesis import strategies as st
 from eventstore import (
     CATALOGUE,
     DEFAULT_CODEC,
+    Codec,
+    CorruptEvent,
     Event,
     HealthChecked,
     InstanceRegistered,
@@ -89,3 +93,51 @@ def test_registering_two_upcasters_for_one_step_is_refused() -> None:
 
     with pytest.raises(ValueError, match="already registered"):
         upcasters.register("ProbeRan", from_version=1)(lambda d: d)
+
+
+class GaugeV1(Event, tag="GaugeRead", frozen=True, kw_only=True):
+    category = "instance"
+    reading: float
+
+
+class GaugeV2(Event, tag="GaugeRead", frozen=True, kw_only=True):
+    category = "instance"
+    schema_version: ClassVar[int] = 2
+    reading_pct: float
+
+
+def _read_v1_with(step: Callable[[dict[str, Any]], Any]) -> object:
+    upcasters = Upcasters()
+    upcasters.register("GaugeRead", from_version=1)(step)
+    old = Codec([*CATALOGUE, GaugeV1]).encode(GaugeV1(reading=0.5))
+    return Codec([*CATALOGUE, GaugeV2], upcasters).decode(stored(old)).event
+
+
+def test_an_upcaster_that_raises_makes_that_event_corrupt_not_the_read_fail() -> None:
+    def broken(data: dict[str, Any]) -> dict[str, Any]:
+        data["reading_pct"] = data["reading"] + "%"  # TypeError: float + str
+        return data
+
+    event = _read_v1_with(broken)
+
+    assert isinstance(event, CorruptEvent)
+    assert event.error.startswith(
+        "upcaster for GaugeRead from schema version 1 failed: TypeError: "
+    )
+
+
+def test_an_upcaster_that_returns_no_dict_makes_that_event_corrupt() -> None:
+    event = _read_v1_with(lambda data: [data])
+
+    assert isinstance(event, CorruptEvent)
+    assert event.error == "upcaster for GaugeRead from schema version 1 returned a list, not a dict"
+
+
+def test_a_working_upcaster_still_upcasts() -> None:
+    def to_pct(data: dict[str, Any]) -> dict[str, Any]:
+        data["reading_pct"] = data.pop("reading") * 100
+        return data
+
+    event = _read_v1_with(to_pct)
+
+    assert isinstance(event, GaugeV2) and event.reading_pct == 50.0
