@@ -1,0 +1,119 @@
+"""``python -m tests.mutation run PART…`` / ``report`` / ``survivors PART``.
+
+``run`` hands a part's globs to ``mutmut run`` (from the repository root,
+where ``[tool.mutmut]`` in pyproject.toml configures it); ``report`` reads
+the verdicts mutmut stored under ``mutants/`` and prints one Markdown table
+of kill rates per area and part; ``survivors`` lists a part's surviving
+mutants, each with its diff, for the review docs/testing.md records.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import click
+
+from .areas import AREAS, PARTS, part_of
+from .equivalent import EQUIVALENT
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# mutmut's exit codes (mutmut.stats.status_by_exit_code), reduced to what a
+# kill rate needs: a timeout is a kill (the mutant hung the tests).
+KILLED = {1, 3, 36, 24, -24, 152, 255}
+SURVIVED = {0}
+
+
+@click.group()
+def main() -> None:
+    """The mutation run, by area (docs/testing.md)."""
+
+
+@main.command()
+@click.argument("parts", nargs=-1, required=True, type=click.Choice(sorted(PARTS)))
+@click.option("--max-children", type=int, default=2, show_default=True)
+def run(parts: tuple[str, ...], max_children: int) -> None:
+    """Run mutmut over the mutants of PARTS."""
+    globs = [glob for part in parts for glob in PARTS[part]]
+    command = ["mutmut", "run", "--max-children", str(max_children), *globs]
+    sys.exit(subprocess.call(command, cwd=ROOT))
+
+
+def _verdicts() -> dict[str, int | None]:
+    verdicts: dict[str, int | None] = {}
+    for meta in (ROOT / "mutants").rglob("*.meta"):
+        verdicts.update(json.loads(meta.read_text())["exit_code_by_key"])
+    return verdicts
+
+
+def _count(names: list[str], verdicts: dict[str, int | None]) -> Counter[str]:
+    counts: Counter[str] = Counter()
+    for name in names:
+        code = verdicts[name]
+        if code is None:
+            counts["not run"] += 1
+        elif name in EQUIVALENT:
+            counts["equivalent"] += 1
+        elif code in KILLED:
+            counts["killed"] += 1
+        elif code in SURVIVED:
+            counts["survived"] += 1
+        else:  # no tests (5, 33), skipped, suspicious, segfault: not a kill
+            counts["not killed (other)"] += 1
+    return counts
+
+
+def _row(label: str, counts: Counter[str]) -> str:
+    judged = counts["killed"] + counts["survived"] + counts["not killed (other)"]
+    rate = f"{100 * counts['killed'] / judged:.1f} %" if judged else "—"
+    return (
+        f"| {label} | {sum(counts.values())} | {counts['not run']} | {counts['equivalent']} "
+        f"| {counts['killed']} | {counts['survived']} | {counts['not killed (other)']} | {rate} |"
+    )
+
+
+@main.command()
+def report() -> None:
+    """Kill rate of non-equivalent mutants, per area and part."""
+    verdicts = _verdicts()
+    by_part: dict[str, list[str]] = {part: [] for part in PARTS}
+    for name in verdicts:
+        part = part_of(name)
+        if part is not None:
+            by_part[part].append(name)
+    click.echo(
+        "| area / part | mutants | not run | equivalent | killed | survived "
+        "| no test / other | kill rate |"
+    )
+    click.echo("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for area, parts in AREAS.items():
+        names = [name for part in parts for name in by_part[part]]
+        click.echo(_row(f"**{area}**", _count(names, verdicts)))
+        if len(parts) > 1:
+            for part in parts:
+                click.echo(_row(f"  {part}", _count(by_part[part], verdicts)))
+
+
+@main.command()
+@click.argument("part", type=click.Choice(sorted(PARTS)))
+@click.option("--diff/--no-diff", default=True, help="show each mutant's diff")
+def survivors(part: str, diff: bool) -> None:
+    """The surviving, non-equivalent mutants of PART."""
+    verdicts = _verdicts()
+    for name, code in sorted(verdicts.items()):
+        if part_of(name) != part or name in EQUIVALENT or code in KILLED or code is None:
+            continue
+        click.echo(f"## {name} (exit code {code})")
+        if diff:
+            shown = subprocess.run(
+                ["mutmut", "show", name], cwd=ROOT, capture_output=True, text=True
+            )
+            click.echo(shown.stdout)
+
+
+if __name__ == "__main__":
+    main()
