@@ -125,8 +125,13 @@ def extra_rows(rig: Rig) -> list[Row]:
     s, out = rig.sizes, []
     present = extras.record_present()
     for b in rig.stores:
-        out.append(Row(f"record() cost on the caller, {NAMES[b]}", "µs/call",
-                       lambda b=b: extras.record_cost(rig.urls[b], rig.fresh("r"), s.singles),
+        out.append(Row(f"`Recorder.record()` cost on the caller, {NAMES[b]}", "µs/call",
+                       lambda b=b: extras.record_cost(rig.urls[b], rig.fresh("r"), s.singles * 5),
+                       present=present))  # fmt: skip
+        out.append(Row(f"awaited `HubPersistenceAdapter.record()`, one sample, {NAMES[b]}",
+                       "µs/call",
+                       lambda b=b: extras.awaited_record_cost(rig.urls[b], rig.fresh("r"),
+                                                              s.singles),
                        present=present))  # fmt: skip
     leases = extras.module("lease_latency")
     for b in rig.stores:
