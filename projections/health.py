@@ -88,6 +88,7 @@ class HealthProjection(Projection[HealthHistory]):
     event_types = frozenset(
         {"InstanceRegistered", "InstanceDeregistered", "HealthChecked", "HealthChanged"}
     )
+    clock_resolution: ClassVar[int | None] = None  # its times are the events' own recorded_at
 
     def evolve(self, state: HealthHistory, event: RecordedEvent) -> HealthHistory:
         instance_id = streams.entity_of(event.stream) or ""

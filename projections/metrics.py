@@ -44,6 +44,7 @@ from .readmodel import Meta, Projection, ReadModel, flag
 
 TABLE_BY_RESOLUTION = {60: "rollups_1m", 3600: "rollups_1h"}
 EXPIRING = ("samples", "rollups_1m", "rollups_1h")
+_MINUTE = timedelta(minutes=1)
 
 
 class SampleRow(msgspec.Struct, frozen=True, kw_only=True):
@@ -131,13 +132,16 @@ class MetricsProjection(Projection[MetricHistory]):
     event_types = frozenset(
         {"InstanceRegistered", "InstanceDeregistered", "MetricsSampled", "MetricsRolledUp"}
     )
+    clock_resolution: ClassVar[int | None] = 60  # expiry and cuts read the clock's minute
 
     def __init__(self, policy: RetentionPolicy | None = None, *, raw_samples: bool = True) -> None:
         """``raw_samples=False`` keeps no ``samples`` rows (the retention job
         only needs the rollups)."""
         self.policy = policy or RetentionPolicy()
         self.raw_samples = raw_samples
-        self._cuts: tuple[datetime, dict[str, datetime]] | None = None  # memo: one per clock minute
+        # memo of the clock's minute: (start, end, cuts); a log's clock stays
+        # in one minute for many events, and flooring a datetime is not cheap
+        self._span: tuple[datetime, datetime, dict[str, datetime]] | None = None
 
     def fingerprint(self, hub_id: str) -> str:
         raw = "" if self.raw_samples else ":no-samples"
@@ -147,17 +151,21 @@ class MetricsProjection(Projection[MetricHistory]):
         """The oldest time each expiring table keeps now (None before any event)."""
         if meta.clock is None:
             return None
-        minute = floor_to(meta.clock, 60)
-        if self._cuts is None or self._cuts[0] != minute:
-            self._cuts = (minute, self.policy.cuts(minute))
-        return self._cuts[1]
+        return self._minute_of(meta.clock)[2]
+
+    def _minute_of(self, clock: datetime) -> tuple[datetime, datetime, dict[str, datetime]]:
+        """``(start, end, cuts)`` of the clock minute holding ``clock``."""
+        span = self._span
+        if span is None or not span[0] <= clock < span[1]:
+            start = floor_to(clock, 60)
+            span = self._span = (start, start + _MINUTE, self.policy.cuts(start))
+        return span
 
     def tick(self, state: MetricHistory, meta: Meta) -> MetricHistory:
         assert isinstance(meta, MetricsMeta) and meta.clock is not None
-        minute = floor_to(meta.clock, 60)
+        minute, _, cuts = self._minute_of(meta.clock)
         if meta.expired_at is not None and minute <= meta.expired_at:
             return replace(state, meta=meta)
-        cuts = self.policy.cuts(minute)
         expired = {t: _younger(getattr(state, t), cuts[t]) for t in EXPIRING}
         return replace(state, meta=replace(meta, expired_at=minute), **expired)
 
@@ -165,10 +173,11 @@ class MetricsProjection(Projection[MetricHistory]):
         if after.meta.expired_at is None or after.meta.expired_at == before.meta.expired_at:
             return []
         cuts = self.policy.cuts(after.meta.expired_at)
+        bounds = [(t, keys.ts(cuts[t])) for t in EXPIRING]
         ranges: list[Any] = []
         for instance_id in sorted(after.series):
             start, _ = keys.entity_span(instance_id)
-            ranges.extend((t, start, start + keys.ts(cuts[t])) for t in EXPIRING)
+            ranges.extend((t, start, start + bound) for t, bound in bounds)
         return ranges
 
     def derived(self, state: MetricHistory) -> dict[str, dict[str, Any]]:
@@ -263,7 +272,11 @@ class MetricsProjection(Projection[MetricHistory]):
         hot path of every fold: one replace of the head, one of the state."""
         m, at = e.metrics, e.sampled_at
         counters = (m.request_count, m.error_count)
-        minute_start = floor_to(at, 60)
+        clock_minute = self._span
+        if clock_minute is not None and clock_minute[0] <= at < clock_minute[1]:
+            minute_start = clock_minute[0]  # a sample is usually of the clock's minute
+        else:
+            minute_start = floor_to(at, 60)
         minute, hour, previous = head.minute, head.hour, head.hour_counters
         hours, hours_from = head.hours, head.hours_from
         changes: dict[str, Any] = {"samples": samples}

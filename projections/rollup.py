@@ -117,18 +117,15 @@ def close(minute: Minute) -> Aggregate:
             for name, value in sample.items():
                 by_name.setdefault(name, []).append(value)
         custom = {n: (min(v), max(v), math.fsum(v), len(v)) for n, v in sorted(by_name.items())}
+    columns = tuple(zip(*values, strict=True))  # one per field of NUMERIC
     return Aggregate(
         start=minute.start,
         count=len(values),
-        mins=tuple(map(float, map(min, *values)))
-        if len(values) > 1
-        else tuple(map(float, values[0])),
-        maxs=tuple(map(float, map(max, *values)))
-        if len(values) > 1
-        else tuple(map(float, values[0])),
-        sums=tuple(map(math.fsum, zip(*values, strict=True))),
+        mins=tuple(map(float, map(min, columns))),
+        maxs=tuple(map(float, map(max, columns))),
+        sums=tuple(map(math.fsum, columns)),
         custom=custom,
-        response_times=tuple([float(v[_RESPONSE]) for v in values]),
+        response_times=tuple(map(float, columns[_RESPONSE])),
         request_delta=minute.request_delta,
         error_delta=minute.error_delta,
     )

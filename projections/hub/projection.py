@@ -29,6 +29,7 @@ class HubProjection(Projection[HubState]):
     categories = frozenset({"hub", "instance", "metrics", "lock"})
     derived_types: ClassVar[dict[str, type]] = {"summary": HubSummary}
     snapshot_every: ClassVar[int | None] = 1000  # what state_at replays at most, past a snapshot
+    clock_resolution: ClassVar[int | None] = None  # only the summary reads them, after the fold
 
     def evolve(self, state: HubState, event: RecordedEvent) -> HubState:
         category = streams.category_of(event.stream)
