@@ -4,12 +4,19 @@ One encoder and one decoder per event type, built once.  Decoding never
 raises for data that is merely unfamiliar: an unknown type becomes an
 :class:`UnknownEvent`, a payload that will not decode a :class:`CorruptEvent`,
 so a reader can always move past what it cannot understand.
+
+A stored payload holds only what its record does not say already: no tag
+(the record's ``type`` names the class), no field equal to its default
+(``omit_defaults`` on the structs), the event id as 16 bytes.  The id stays
+inside because the recorder's spill file keeps just (type, schema version,
+payload) and must append the same ids again when it drains.  Payloads
+written before (tag, every field, the id as text) read back the same.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgspec
 
@@ -32,6 +39,10 @@ class Upcasters:
         def _latency_seconds_to_ms(data):
             data["latency_ms"] = data.pop("latency_s") * 1000
             return data
+
+    ``data`` is the payload as stored: a field that had a default at that
+    version is absent when it held it (and ``type`` is absent), so read such
+    fields with ``data.get(name, <that version's default>)``.
     """
 
     def __init__(self) -> None:
@@ -87,35 +98,45 @@ class Codec:
                 raise TypeError(f"{cls.__name__} has no string tag")
             self.types[tag] = cls
         self.upcasters = upcasters or Upcasters()
-        self._encoder = msgspec.msgpack.Encoder()
+        self._encoder = msgspec.msgpack.Encoder(uuid_format="bytes")
         self._decoders = {tag: msgspec.msgpack.Decoder(cls) for tag, cls in self.types.items()}
+        self._writers = {
+            cls: _Writer(tag, cls.schema_version, _tag_entry(cls), self._decoders[tag].decode)
+            for tag, cls in self.types.items()
+        }
 
     def type_name(self, event: Event) -> str:
-        tag = type(event).__struct_config__.tag if isinstance(event, Event) else None
-        if tag is None or self.types.get(tag) is not type(event):  # type: ignore[arg-type]
+        return self._writer(event).type_name
+
+    def _writer(self, event: Event) -> _Writer:
+        writer = self._writers.get(type(event))
+        if writer is None:
             raise InvalidEventError(
                 f"{type(event).__name__} is not an event type of this codec "
                 f"(known: {', '.join(sorted(self.types))})"
             )
-        return tag  # type: ignore[return-value]
+        return writer
 
     def encode(
         self, event: Event, *, correlation_id: str | None = None, causation_id: str | None = None
     ) -> NewEvent:
         """Raises: InvalidEventError for an object that is not a known event,
         or whose fields do not match their declared types."""
-        type_name = self.type_name(event)
-        data = self._encoder.encode(event)
+        writer = self._writer(event)
+        data = _untagged(self._encoder.encode(event), writer.tag)
         try:
             # Structs do not check their fields when built; decoding here does,
             # so a payload that could not be read back never enters the log.
-            self._decoders[type_name].decode(data)
+            # (msgspec has no cheaper check: convert() passes a Struct through.)
+            writer.check(data)
         except msgspec.ValidationError as exc:
-            raise InvalidEventError(f"{type_name} {event.event_id} is not valid: {exc}") from exc
+            raise InvalidEventError(
+                f"{writer.type_name} {event.event_id} is not valid: {exc}"
+            ) from exc
         return NewEvent(
             event_id=event.event_id,
-            type=type_name,
-            schema_version=type(event).schema_version,
+            type=writer.type_name,
+            schema_version=writer.schema_version,
             data=data,
             correlation_id=correlation_id,
             causation_id=causation_id,
@@ -175,6 +196,42 @@ class Codec:
             correlation_id=stored.correlation_id,
             causation_id=stored.causation_id,
         )
+
+
+class _Writer(NamedTuple):
+    """What encoding needs of one event type, looked up once per event."""
+
+    type_name: str
+    schema_version: int
+    tag: bytes
+    """The map entry ``type: <tag>`` as msgspec writes it, first, for the type."""
+    check: Callable[[bytes], Any]
+    """The type's decoder: a payload it refuses never enters the log."""
+
+
+def _tag_entry(cls: type[Event]) -> bytes:
+    config = cls.__struct_config__
+    return msgspec.msgpack.encode(config.tag_field) + msgspec.msgpack.encode(config.tag)
+
+
+_FIXMAP = [bytes((0x80 | count,)) for count in range(16)]
+
+
+def _untagged(data: bytes, tag: bytes) -> bytes:
+    """``data`` without its first map entry ``tag``; ``data`` itself if it is
+    not laid out that way.
+
+    msgspec writes a tagged struct as a map whose first entry is the tag, so
+    dropping it is a new map header and a slice.
+    """
+    head = data[0]
+    if 0x81 <= head <= 0x8F and data.startswith(tag, 1):  # fixmap: up to 15 entries
+        return _FIXMAP[head - 0x81] + data[1 + len(tag) :]
+    if head == 0xDE and data.startswith(tag, 3):  # map 16
+        count = int.from_bytes(data[1:3], "big") - 1
+        header = _FIXMAP[count] if count < 16 else b"\xde" + count.to_bytes(2, "big")
+        return header + data[3 + len(tag) :]
+    return data
 
 
 DEFAULT_CODEC = Codec()

@@ -12,7 +12,9 @@ Each event class declares
   become the current Struct (see :mod:`eventstore.codec`).
 
 Schema-evolution rules, after msgspec's: new fields get defaults, a field's
-type never changes, a removed field is handled by an upcaster.
+type never changes, a removed field is handled by an upcaster, and a field's
+default never changes: a stored payload leaves out every field equal to its
+default (``omit_defaults``), so reading fills in the default of the day.
 """
 
 from __future__ import annotations
@@ -26,9 +28,12 @@ from uuid6 import uuid7
 from .values import InstanceConfig, Metrics, ResourceStatus, ResourceType, UTCDateTime
 
 
-class Event(msgspec.Struct, frozen=True, kw_only=True, tag_field="type", tag=True):
+class Event(
+    msgspec.Struct, frozen=True, kw_only=True, tag_field="type", tag=True, omit_defaults=True
+):
     """Base of every event.  ``event_id`` is made when the object is created,
-    so appending the same objects again is recognisable as a retry."""
+    so appending the same objects again is recognisable as a retry (a
+    factory's value, it is never left out of a payload as a default)."""
 
     category: ClassVar[str | None] = None
     schema_version: ClassVar[int] = 1
@@ -198,7 +203,7 @@ class MetricsSampled(Event, frozen=True, kw_only=True):
     sampled_at: UTCDateTime
 
 
-class RollupBucket(msgspec.Struct, frozen=True, kw_only=True):
+class RollupBucket(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     """Aggregates of one series' samples in one bucket [start, start + resolution).
 
     Exactly the row the metric-history read model holds for that bucket, so a
@@ -333,7 +338,7 @@ LockEvent = LockGranted | LockRenewed | LockReleased | LockExpired
 # ``queue/saved/<name>`` streams, never on a reservation queue.
 
 
-class Requirements(msgspec.Struct, frozen=True, kw_only=True):
+class Requirements(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     """What an instance must offer to serve a request; empty = anything.
     Every listed tag, capability and model is required; ``instances``
     (when given) names the only instances that may serve it."""
@@ -345,7 +350,7 @@ class Requirements(msgspec.Struct, frozen=True, kw_only=True):
     instances: tuple[str, ...] = ()
 
 
-class QueuedRequest(msgspec.Struct, frozen=True, kw_only=True):
+class QueuedRequest(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     """One waiter, as a queue event lists the requests after it."""
 
     request_id: str

@@ -4,7 +4,8 @@ They mirror ``gleitzeit/hub/base.py`` and ``gleitzeit/hub/configs.py`` field
 for field, so that a ``ResourceInstance`` round-trips through the log with
 nothing dropped (Gleitzeit's own persistence lost ``config`` and the health
 fields).  Schema-evolution rules: a new field gets a default; a field's type
-never changes.
+never changes; a default never changes (stored payloads leave out fields
+equal to their defaults, ``omit_defaults``).
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ class ResourceType(enum.Enum):
     CUSTOM = "custom"
 
 
-class Metrics(msgspec.Struct, frozen=True, kw_only=True):
+class Metrics(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     """Every field of Gleitzeit's ``ResourceMetrics``.
 
     ``last_updated`` is Gleitzeit's own sample time (it keeps naive UTC; the
@@ -79,7 +80,10 @@ class Metrics(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class ResourceConfig(msgspec.Struct, frozen=True, kw_only=True, tag_field="kind"):
-    """Base of the type-specific configuration an instance carries."""
+    """Base of the type-specific configuration an instance carries.
+
+    Stored whole, defaults included (no ``omit_defaults``): the hub API hands
+    its fields to Gleitzeit as a dict (``adapters.hub.convert.config_dict``)."""
 
 
 class OllamaConfig(ResourceConfig, tag="ollama", frozen=True, kw_only=True):
