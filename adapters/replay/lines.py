@@ -15,6 +15,8 @@ import msgspec
 
 from eventstore import RecordedEvent, UnknownEvent
 
+from .plain import plain
+
 SUMMARY_WIDTH = 100
 
 
@@ -58,7 +60,7 @@ def payload(event: RecordedEvent) -> dict[str, Any]:
         return data if isinstance(data, dict) else {"payload": data}
     if not event.is_readable:
         return {"error": getattr(event.event, "error", "unreadable")}
-    return msgspec.to_builtins(event.event, order="deterministic")  # sets sorted: stable output
+    return plain(event.event)  # every field, sets and keys sorted: stable output
 
 
 def json_line(event: RecordedEvent) -> str:

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import msgspec
-
 from eventstore.store import EventStore
 from projections import HubView, ReadModelStore, state_at
 
 from . import table
 from .lines import timestamp
+from .plain import plain
 from .timeparse import Point
 
 
@@ -24,9 +23,9 @@ async def view_at(
 
 
 def as_json(view: HubView) -> dict[str, Any]:
-    data: dict[str, Any] = msgspec.to_builtins(view)
+    data: dict[str, Any] = plain(view)
     data["lease_holders"] = {
-        resource: [msgspec.to_builtins(h) for h in lock.live(view.as_of)]
+        resource: [plain(h) for h in lock.live(view.as_of)]
         for resource, lock in view.locks.items()
     }
     return data
