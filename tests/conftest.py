@@ -75,13 +75,24 @@ SERVER_FIXTURES = frozenset(
 LONG = os.environ.get("HUBLOG_LONG", "") not in ("", "0")
 
 
+# A part of the mutation run (tests/mutation) runs only its area's tests:
+# comma-separated node-id prefixes.  Never set in the suite or CI.
+MUTATION_SCOPE = tuple(p for p in os.environ.get("HUBLOG_MUTATION_SCOPE", "").split(",") if p)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[Any]) -> None:
     _mark_server_cases(items)
     if not LONG:  # the long profile is deselected, not skipped: CI skips nothing
-        long = [item for item in items if item.get_closest_marker("long")]
-        if long:
-            config.hook.pytest_deselected(items=long)
-            items[:] = [item for item in items if not item.get_closest_marker("long")]
+        _deselect(config, items, lambda item: bool(item.get_closest_marker("long")))
+    if MUTATION_SCOPE:
+        _deselect(config, items, lambda item: not item.nodeid.startswith(MUTATION_SCOPE))
+
+
+def _deselect(config: pytest.Config, items: list[Any], leave_out: Callable[[Any], bool]) -> None:
+    out = [item for item in items if leave_out(item)]
+    if out:
+        config.hook.pytest_deselected(items=out)
+        items[:] = [item for item in items if not leave_out(item)]
 
 
 def _mark_server_cases(items: list[Any]) -> None:

@@ -10,6 +10,7 @@ mutants, each with its diff, for the review docs/testing.md records.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections import Counter
@@ -17,7 +18,7 @@ from pathlib import Path
 
 import click
 
-from .areas import AREAS, PARTS, part_of
+from .areas import AREAS, PARTS, SCOPES, part_of
 from .equivalent import EQUIVALENT
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,10 +38,15 @@ def main() -> None:
 @click.argument("parts", nargs=-1, required=True, type=click.Choice(sorted(PARTS)))
 @click.option("--max-children", type=int, default=2, show_default=True)
 def run(parts: tuple[str, ...], max_children: int) -> None:
-    """Run mutmut over the mutants of PARTS."""
-    globs = [glob for part in parts for glob in PARTS[part]]
-    command = ["mutmut", "run", "--max-children", str(max_children), *globs]
-    sys.exit(subprocess.call(command, cwd=ROOT))
+    """Run mutmut over the mutants of PARTS, one part after another, each
+    with only its area's tests (SCOPES)."""
+    for part in parts:
+        click.echo(f"== {part}")
+        command = ["mutmut", "run", "--max-children", str(max_children), *PARTS[part]]
+        scope = {"HUBLOG_MUTATION_SCOPE": ",".join(SCOPES[part])}
+        code = subprocess.call(command, cwd=ROOT, env={**os.environ, **scope})
+        if code:
+            sys.exit(code)
 
 
 def _verdicts() -> dict[str, int | None]:

@@ -73,6 +73,29 @@ PARTS: dict[str, tuple[str, ...]] = {
     "recorder": _modules("eventstore.recorder.*"),
 }
 
+_CONTRACT = ("tests/contract/", "tests/test_boundary.py", "tests/test_outages.py",
+             "tests/test_subscribe_outages.py")
+_PROJECTIONS = ("tests/projections/", "tests/readmodels/", "tests/test_rebuild_model.py")
+
+# The tests each part runs (node-id prefixes, HUBLOG_MUTATION_SCOPE in
+# tests/conftest.py): its area's own suites, not the whole suite, so a
+# surviving mutant of a function every test calls (settings, the codec)
+# costs a minute, not several.  A kill rate measured so is a lower bound.
+SCOPES: dict[str, tuple[str, ...]] = {
+    "store-core": (*_CONTRACT, "tests/adapters/test_memory.py", "tests/test_codec.py"),
+    "store-sql": (*_CONTRACT, "tests/adapters/sql/", "tests/readmodels/"),
+    "store-redis": (*_CONTRACT, "tests/adapters/redis/", "tests/readmodels/"),
+    "codec": ("tests/test_codec", "tests/contract/", "tests/test_boundary.py"),
+    "urls": ("tests/test_urls.py", "tests/test_redaction.py", "tests/test_options.py",
+             "tests/test_settings_messages.py", "tests/adapters/", "tests/cli/test_errors.py"),
+    "projections-hub": (*_PROJECTIONS, "tests/hub/", "tests/leases/"),
+    "projections-metrics": _PROJECTIONS,
+    "projections-runner": (*_PROJECTIONS, "tests/cli/"),
+    "projections-leases": (*_PROJECTIONS, "tests/leases/", "tests/hub/"),
+    "projections-queue": (*_PROJECTIONS, "tests/queue/"),
+    "recorder": ("tests/recorder/", "tests/hub/"),
+}
+
 AREAS: dict[str, tuple[str, ...]] = {
     "event-store contract and backends": ("store-core", "store-sql", "store-redis"),
     "codec": ("codec",),
