@@ -75,17 +75,23 @@ SERVER_FIXTURES = frozenset(
 LONG = os.environ.get("HUBLOG_LONG", "") not in ("", "0")
 
 
-# A part of the mutation run (tests/mutation) runs only its area's tests:
-# comma-separated node-id prefixes.  Never set in the suite or CI.
-MUTATION_SCOPE = tuple(p for p in os.environ.get("HUBLOG_MUTATION_SCOPE", "").split(",") if p)
-
-
 def pytest_collection_modifyitems(config: pytest.Config, items: list[Any]) -> None:
     _mark_server_cases(items)
     if not LONG:  # the long profile is deselected, not skipped: CI skips nothing
         _deselect(config, items, lambda item: bool(item.get_closest_marker("long")))
-    if MUTATION_SCOPE:
-        _deselect(config, items, lambda item: not item.nodeid.startswith(MUTATION_SCOPE))
+    scope = _mutation_scope()
+    if scope:
+        _deselect(config, items, lambda item: not item.nodeid.startswith(scope))
+
+
+def _mutation_scope() -> tuple[str, ...]:
+    """A part of the mutation run (tests/mutation) runs only its area's tests:
+    HUBLOG_MUTATION_SCOPE, comma-separated node-id prefixes (never set in the
+    suite or CI).  Not while mutmut lists the tests or maps tests to
+    functions (MUTANT_UNDER_TEST says which): that map serves every part."""
+    if os.environ.get("MUTANT_UNDER_TEST") in ("list_all_tests", "stats"):
+        return ()
+    return tuple(p for p in os.environ.get("HUBLOG_MUTATION_SCOPE", "").split(",") if p)
 
 
 def _deselect(config: pytest.Config, items: list[Any], leave_out: Callable[[Any], bool]) -> None:
