@@ -24,6 +24,7 @@ from eventstore import (
     StoredEvent,
     Upcasters,
 )
+from tests.contract.factories import checked
 from tests.strategies import for_struct
 
 any_event = st.one_of([for_struct(cls) for cls in CATALOGUE])
@@ -139,5 +140,94 @@ def test_a_working_upcaster_still_upcasts() -> None:
         return data
 
     event = _read_v1_with(to_pct)
+
+    assert isinstance(event, GaugeV2) and event.reading_pct == 50.0
+
+
+# --- what the mutation run showed unasserted (docs/testing.md) ---------------
+
+
+def test_an_event_of_a_type_the_codec_does_not_know_is_refused_naming_the_known_ones() -> None:
+    codec = Codec([HealthChecked, InstanceRegistered])
+
+    with pytest.raises(InvalidEventError) as refused:
+        codec.encode(GaugeV1(reading=1.0))
+
+    assert str(refused.value) == (
+        "GaugeV1 is not an event type of this codec (known: HealthChecked, InstanceRegistered)"
+    )
+
+
+def test_a_struct_without_a_string_tag_cannot_join_a_codec() -> None:
+    class Untagged(msgspec.Struct):
+        reading: float
+
+    with pytest.raises(TypeError) as refused:
+        Codec([Untagged])  # type: ignore[list-item]
+
+    assert str(refused.value) == "Untagged has no string tag"
+
+
+def test_a_stored_payload_holds_neither_the_type_nor_default_fields() -> None:
+    encoded = DEFAULT_CODEC.encode(
+        InstanceRegistered(name="a", resource_type=ResourceType.OLLAMA, endpoint="e")
+    )
+
+    stored_map = msgspec.msgpack.decode(encoded.data)
+
+    assert "type" not in stored_map
+    assert set(stored_map) == {"event_id", "name", "resource_type", "endpoint"}
+
+
+def test_the_type_is_left_out_of_a_payload_with_fifteen_entries_too() -> None:
+    # A msgpack fixmap holds up to 15 entries: the tag plus 14 fields is the
+    # largest payload whose header is one byte.
+    fields = {f"f{n}": n + 1 for n in range(13)}  # + event_id + the tag = 15
+    wide = msgspec.defstruct(
+        "WideHappened", [(name, int, 0) for name in fields], bases=(Event,),
+        tag="WideHappened", frozen=True, kw_only=True,
+    )  # fmt: skip
+    wide.category = "instance"
+    codec = Codec([*CATALOGUE, wide])
+    event = wide(**fields)
+
+    encoded = codec.encode(event)
+
+    assert encoded.data[0] == 0x80 | 14  # the tag's entry gone from the header
+    assert "type" not in msgspec.msgpack.decode(encoded.data)
+    assert codec.decode(stored(encoded)).event == event
+
+
+def test_a_record_with_an_unreadable_envelope_decodes_to_a_corrupt_event_keeping_it_all() -> None:
+    encoded = DEFAULT_CODEC.encode(checked())
+    damaged = msgspec.structs.replace(stored(encoded), envelope_error="recorded_at is not a time")
+
+    event = DEFAULT_CODEC.decode(damaged).event
+
+    assert event == CorruptEvent(
+        "HealthChecked", encoded.schema_version, encoded.data, "recorded_at is not a time"
+    )
+
+
+def test_decode_payload_refuses_a_schema_version_newer_than_the_type() -> None:
+    encoded = DEFAULT_CODEC.encode(checked())
+
+    with pytest.raises(LookupError) as refused:
+        DEFAULT_CODEC.decode_payload("HealthChecked", 2, encoded.data)
+
+    assert str(refused.value) == "HealthChecked schema version 2 is newer than this hublog's 1"
+
+
+def test_an_upcast_payload_is_read_as_the_type_its_record_names() -> None:
+    # The record's type wins over a tag inside an old payload (there was one
+    # in every payload before tags were left out).
+    old = msgspec.msgpack.encode({"type": "SomethingElse", "reading": 0.5})
+    upcasters = Upcasters()
+    upcasters.register("GaugeRead", from_version=1)(
+        lambda data: {**data, "reading_pct": data.pop("reading") * 100}
+    )
+    codec = Codec([*CATALOGUE, GaugeV2], upcasters)
+
+    event = codec.decode_payload("GaugeRead", 1, old)
 
     assert isinstance(event, GaugeV2) and event.reading_pct == 50.0
