@@ -34,13 +34,21 @@ def to_bool(name: str, value: object, where: str = "") -> bool:
 
 
 def to_number(name: str, value: object, *, minimum: N, where: str = "", kind: type[N]) -> N:
-    if isinstance(value, bool):
-        raise refuse(name, value, where, "is not a number")
+    # int(2.5) would be 2 and int(inf) an OverflowError: a whole-number
+    # option takes a float only when it is whole.
+    not_a = "is not a whole number" if kind is int else "is not a number"
+    if isinstance(value, bool) or (
+        kind is int and isinstance(value, float) and not value.is_integer()
+    ):
+        raise refuse(name, value, where, not_a)
     try:
         number = cast(Any, kind)(value)
     except (TypeError, ValueError):
-        raise refuse(name, value, where, "is not a number") from None
-    if math.isnan(number) or number < minimum:
+        raise refuse(name, value, where, not_a) from None
+    # inf would pass the minimum and fail later, raw (socket timeouts, XREAD BLOCK).
+    if not math.isfinite(number):
+        raise refuse(name, value, where, "is not a finite number")
+    if number < minimum:
         raise refuse(name, value, where, f"must be at least {minimum}")
     return number
 

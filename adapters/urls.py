@@ -59,9 +59,24 @@ def redact(url: str) -> str:
                 )
         if netloc == parts.netloc and query == parts.query:
             return url
-        return parts._replace(netloc=netloc, query=query).geturl()
+        after_scheme = url.strip()[len(parts.scheme) + 1 :] if parts.scheme else url.strip()
+        return _joined(parts, netloc, query, has_authority=after_scheme.startswith("//"))
     except ValueError:
         return "<unparsable URL>"
+
+
+def _joined(parts: SplitResult, netloc: str, query: str, *, has_authority: bool) -> str:
+    # Not geturl(): on Python 3.11 it drops an empty authority, so
+    # sqlite:///hub.db would be shown as sqlite:/hub.db, another URL.
+    text = f"{parts.scheme}:" if parts.scheme else ""
+    if has_authority:
+        text += f"//{netloc}"
+    text += parts.path
+    if query:
+        text += f"?{query}"
+    if parts.fragment:
+        text += f"#{parts.fragment}"
+    return text
 
 
 def split(url: object) -> tuple[SplitResult, dict[str, str]]:

@@ -71,7 +71,8 @@ class RedisSettings:
         """Settings for a Redis store URL, keyword arguments overriding the query.
 
         Raises: StoreConfigurationError for a URL that is not a Redis store
-        URL, an unknown option or a bad value.
+        URL, an unknown option or a bad value (``cluster=false`` with a
+        ``+cluster`` scheme too), naming the option and the URL.
         """
         raw = url.raw if isinstance(url, StoreURL) else url
         where = redact(raw)
@@ -85,6 +86,10 @@ class RedisSettings:
         hublog_query = {k: v for k, v in query if k in URL_OPTIONS}
         values = opt.merge(hublog_query, given, KEYWORDS, where)
         if scheme in CLUSTER_SCHEMES:
+            if "cluster" in values and not opt.to_bool("cluster", values["cluster"], where):
+                raise opt.refuse(
+                    "cluster", values["cluster"], where, f"contradicts the {scheme}:// scheme"
+                )
             values["cluster"] = True
         return cls._checked(values, client_url=client_url, where=where)
 
@@ -107,7 +112,7 @@ class RedisSettings:
         settings = cls(
             client_url=client_url,
             where=where,
-            key_prefix=keys.check_prefix(values.get("key_prefix", keys.DEFAULT_PREFIX)),
+            key_prefix=_prefix(values.get("key_prefix", keys.DEFAULT_PREFIX), where),
             cluster=opt.to_bool("cluster", values.get("cluster", False), where),
             wait_for_aof=opt.to_bool("wait_for_aof", values.get("wait_for_aof", False), where),
             wait_for_aof_timeout=number("wait_for_aof_timeout", 3.0, 0.001),
@@ -133,5 +138,12 @@ class RedisSettings:
             if self.socket_timeout <= waits:
                 raise StoreConfigurationError(
                     f"socket_timeout ({self.socket_timeout}s) must exceed {name} ({waits}s), "
-                    "or the socket would time out before Redis answers"
+                    f"or the socket would time out before Redis answers (in {self.where!r})"
                 )
+
+
+def _prefix(prefix: object, where: str) -> str:
+    try:
+        return keys.check_prefix(prefix)
+    except StoreConfigurationError as exc:
+        raise StoreConfigurationError(f"{exc} (in {where!r})") from None

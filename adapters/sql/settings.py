@@ -91,7 +91,11 @@ class SQLSettings:
         if parsed.backend not in DIALECTS:
             raise StoreConfigurationError(f"{where!r} is not an SQL store URL")
         _check_names_a_database(parsed)
-        values = opt.merge(parsed.options, given, KEYWORDS, where)
+        # Only URL_OPTIONS are hublog's in the query: everything else there goes
+        # to the driver, so reading a keyword-only option from it too would
+        # both apply it and hand it to psycopg ("invalid connection option").
+        url_options = {k: v for k, v in parsed.options.items() if k in URL_OPTIONS}
+        values = opt.merge(url_options, given, KEYWORDS, where)
         settings = cls(url=parsed.raw, dialect=parsed.backend)
         kwargs: dict[str, Any] = {}
         if "synchronous" in values:
@@ -127,7 +131,7 @@ class SQLSettings:
         library's sqlite3 for SQLite, hublog's own options removed."""
         try:
             sa_url = make_url(self.url)
-        except sa.exc.ArgumentError as exc:
+        except (sa.exc.ArgumentError, ValueError) as exc:  # ValueError: a port not a number
             raise StoreConfigurationError(f"malformed store URL {self.redacted!r}") from exc
         query = {k: v for k, v in sa_url.query.items() if k not in URL_OPTIONS}
         return sa_url.set(drivername=DIALECTS[self.dialect], query=query)
