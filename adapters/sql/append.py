@@ -145,11 +145,11 @@ def written_ids(
 
 
 def _any_deleted(conn: sa.Connection, hub_id: str, batch: Sequence[NewEvent]) -> bool:
-    query = sa.select(sa.literal(1)).where(
-        deleted_events.c.hub_id == hub_id,
-        deleted_events.c.event_id.in_([e.event_id for e in batch]),
-    )
-    return conn.execute(query.limit(1)).first() is not None
+    """Driver SQL, ids in their stored format: it runs on every SQLite append."""
+    sqlite = conn.dialect.name != "postgresql"
+    ids = [statements.sqlite_id(e.event_id) if sqlite else e.event_id for e in batch]
+    sql = statements.any_deleted(conn.dialect.name, len(ids))
+    return conn.exec_driver_sql(sql, (hub_id, *ids)).first() is not None
 
 
 def not_before_last_event(conn: sa.Connection, hub_id: str, clock: datetime) -> datetime:

@@ -73,6 +73,16 @@ DELETED_ID = "HL410"
 
 
 @functools.cache
+def any_deleted(dialect: str, n: int) -> str:
+    """One row if any of n event ids is of a deleted event of the hub.
+
+    Parameters: hub_id, then the n ids.
+    """
+    ids = ", ".join("?" * n)
+    sql = f"SELECT 1 FROM hublog_deleted_events WHERE hub_id = ? AND event_id IN ({ids}) LIMIT 1"
+    return placeholders(dialect, sql)
+
+
 def last_recorded_at(dialect: str) -> str:
     """The hub's last event's recorded_at (by position: one primary-key probe);
     on PostgreSQL an infinite one reads as NULL (psycopg would refuse it).
