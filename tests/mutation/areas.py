@@ -87,8 +87,11 @@ SCOPES: dict[str, tuple[str, ...]] = {
     "store-redis": (*_CONTRACT, "tests/adapters/redis/", "tests/readmodels/"),
     "codec": ("tests/test_codec.py", "tests/test_payload_compat.py", "tests/contract/",
               "tests/test_boundary.py", "tests/readmodels/"),
+    # Not the adapters' fault suites: they restart servers (seconds a test)
+    # and check no option the suites below do not.
     "urls": ("tests/test_urls.py", "tests/test_redaction.py", "tests/test_options.py",
-             "tests/test_settings_messages.py", "tests/adapters/", "tests/cli/test_errors.py"),
+             "tests/test_settings_messages.py", "tests/adapters/sql/test_sql_backend.py",
+             "tests/adapters/redis/test_store.py", "tests/cli/test_errors.py"),
     "projections-hub": (*_PROJECTIONS, "tests/hub/", "tests/leases/"),
     "projections-metrics": _PROJECTIONS,
     "projections-runner": (*_PROJECTIONS, "tests/cli/"),
