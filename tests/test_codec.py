@@ -231,3 +231,38 @@ def test_an_upcast_payload_is_read_as_the_type_its_record_names() -> None:
     event = codec.decode_payload("GaugeRead", 1, old)
 
     assert isinstance(event, GaugeV2) and event.reading_pct == 50.0
+
+
+def _wide_event(fields: int) -> tuple[Codec, Event]:
+    """An event type with ``fields`` int fields besides its id, all set."""
+    names = [f"f{n}" for n in range(fields)]
+    wide = msgspec.defstruct(
+        f"Wide{fields}Happened", [(name, int, 0) for name in names], bases=(Event,),
+        tag=f"Wide{fields}Happened", frozen=True, kw_only=True,
+    )  # fmt: skip
+    wide.category = "instance"
+    return Codec([*CATALOGUE, wide]), wide(**{name: n + 1 for n, name in enumerate(names)})
+
+
+@pytest.mark.parametrize(
+    ("fields", "header"),
+    [
+        (14, bytes([0x8F])),  # 16 entries with the tag (a map16), 15 without: a fixmap
+        (15, b"\xde\x00\x10"),  # 17 with the tag, 16 without: still a map16
+        (300, b"\xde" + (301).to_bytes(2, "big")),  # a count above one byte
+    ],
+)
+def test_a_large_payload_loses_its_tag_and_gets_the_smallest_map_header(
+    fields: int, header: bytes
+) -> None:
+    codec, event = _wide_event(fields)
+
+    encoded = codec.encode(event)
+
+    assert encoded.data.startswith(header)
+    assert "type" not in msgspec.msgpack.decode(encoded.data)
+    assert codec.decode(stored(encoded)).event == event
+
+
+def test_type_name_is_the_tag_of_a_known_event() -> None:
+    assert DEFAULT_CODEC.type_name(checked()) == "HealthChecked"

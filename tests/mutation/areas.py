@@ -86,7 +86,7 @@ SCOPES: dict[str, tuple[str, ...]] = {
     "store-sql": (*_CONTRACT, "tests/adapters/sql/", "tests/readmodels/"),
     "store-redis": (*_CONTRACT, "tests/adapters/redis/", "tests/readmodels/"),
     "codec": ("tests/test_codec.py", "tests/test_payload_compat.py", "tests/contract/",
-              "tests/test_boundary.py", "tests/readmodels/"),
+              "tests/test_boundary.py", "tests/readmodels/", "tests/projections/"),
     # Not the adapters' fault suites: they restart servers (seconds a test)
     # and check no option the suites below do not.
     "urls": ("tests/test_urls.py", "tests/test_redaction.py", "tests/test_options.py",

@@ -13,6 +13,11 @@ _FIXMAP_FLOOR = (
     "is at least 0x82: 0x81 never occurs"
 )
 
+_BIG_ENDIAN = (
+    'int.from_bytes / int.to_bytes default to byteorder "big" since Python 3.11, '
+    "which hublog requires"
+)
+
 EQUIVALENT: dict[str, str] = {
     # eventstore/codec.py
     "eventstore.codec.x__untagged__mutmut_4": _FIXMAP_FLOOR,  # 130 <= head
@@ -20,6 +25,16 @@ EQUIVALENT: dict[str, str] = {
     "eventstore.codec.x__untagged__mutmut_7": (  # head <= 144
         "0x90 is a fixarray header; msgspec writes a struct as a map, never an array"
     ),
+    "eventstore.codec.x__untagged__mutmut_3": (  # and -> or, fixmap branch
+        "a fixmap payload always starts with the tag at offset 1, and a map16's "
+        "bytes 1-2 are its count, never the tag's fixstr header"
+    ),
+    "eventstore.codec.x__untagged__mutmut_18": (  # and -> or, map16 branch
+        "the map16 branch is reached only by map16 payloads: every fixmap one "
+        "returned in the branch above"
+    ),
+    "eventstore.codec.x__untagged__mutmut_31": _BIG_ENDIAN,  # from_bytes(…) without "big"
+    "eventstore.codec.x__untagged__mutmut_47": _BIG_ENDIAN,  # to_bytes(2) without "big"
     "eventstore.codec.xǁCodecǁdecode_payload__mutmut_11": (  # < -> <=
         "the == case returned just above, so <= and < take the same branch"
     ),
