@@ -225,6 +225,8 @@ def test_merge_refuses_unknown_keywords_naming_them_and_the_known_ones(
         ),
         ("redis://h/0?password=&x=a%20b", "redis://h/0?password=***&x=a%20b"),  # blank secret
         ("redis://h/0?x=&password=p", "redis://h/0?x=&password=***"),  # blank kept
+        # a key is quoted whole ("/" too), a value keeps "/", ":" and "="
+        ("redis://h/0?a/b=c/d:e&password=p", "redis://h/0?a%2Fb=c/d:e&password=***"),
         ("redis://:s3cret@h/0?password=p#frag", "redis://:***@h/0?password=***#frag"),
         # an empty authority stays: not sqlite:/hub.db, another URL
         ("sqlite:///hub.db?password=p&x=1", "sqlite:///hub.db?password=***&x=1"),
