@@ -50,6 +50,7 @@ from eventstore.backend import (
     resolve_retry,
 )
 from eventstore.envelope import ANY, NO_STREAM, AppendResult, NewEvent
+from eventstore.store import SAMPLE_TYPE
 
 from . import rows, statements
 from .follow import notify
@@ -145,9 +146,13 @@ def written_ids(
 
 
 def _any_deleted(conn: sa.Connection, hub_id: str, batch: Sequence[NewEvent]) -> bool:
-    """Driver SQL, ids in their stored format: it runs on every SQLite append."""
+    """Driver SQL, ids in their stored format: it runs on SQLite appends.
+    Only samples are ever deleted, so a batch of none needs no lookup."""
+    samples = [e for e in batch if e.type == SAMPLE_TYPE]
+    if not samples:
+        return False
     sqlite = conn.dialect.name != "postgresql"
-    ids = [statements.sqlite_id(e.event_id) if sqlite else e.event_id for e in batch]
+    ids = [statements.sqlite_id(e.event_id) if sqlite else e.event_id for e in samples]
     sql = statements.any_deleted(conn.dialect.name, len(ids))
     return conn.exec_driver_sql(sql, (hub_id, *ids)).first() is not None
 
