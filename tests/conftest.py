@@ -79,19 +79,25 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[Any]) -> No
     _mark_server_cases(items)
     if not LONG:  # the long profile is deselected, not skipped: CI skips nothing
         _deselect(config, items, lambda item: bool(item.get_closest_marker("long")))
-    scope = _mutation_scope()
+    scope, leave_out = _mutation_scope()
     if scope:
         _deselect(config, items, lambda item: not item.nodeid.startswith(scope))
+    if leave_out:
+        _deselect(config, items, lambda item: any(part in item.nodeid for part in leave_out))
 
 
-def _mutation_scope() -> tuple[str, ...]:
+def _mutation_scope() -> tuple[tuple[str, ...], tuple[str, ...]]:
     """A part of the mutation run (tests/mutation) runs only its area's tests:
-    HUBLOG_MUTATION_SCOPE, comma-separated node-id prefixes (never set in the
-    suite or CI).  Not while mutmut lists the tests or maps tests to
-    functions (MUTANT_UNDER_TEST says which): that map serves every part."""
+    HUBLOG_MUTATION_SCOPE, comma-separated node-id prefixes, and ``!text``
+    terms that leave out every test whose id contains ``text`` (another
+    backend's cases, say).  Never set in the suite or CI.  Not while mutmut
+    lists the tests or maps tests to functions (MUTANT_UNDER_TEST says
+    which): that map serves every part."""
     if os.environ.get("MUTANT_UNDER_TEST") in ("list_all_tests", "stats"):
-        return ()
-    return tuple(p for p in os.environ.get("HUBLOG_MUTATION_SCOPE", "").split(",") if p)
+        return (), ()
+    terms = [term for term in os.environ.get("HUBLOG_MUTATION_SCOPE", "").split(",") if term]
+    prefixes = tuple(term for term in terms if not term.startswith("!"))
+    return prefixes, tuple(term[1:] for term in terms if term.startswith("!"))
 
 
 def _deselect(config: pytest.Config, items: list[Any], leave_out: Callable[[Any], bool]) -> None:

@@ -37,12 +37,23 @@ def main() -> None:
 @main.command()
 @click.argument("parts", nargs=-1, required=True, type=click.Choice(sorted(PARTS)))
 @click.option("--max-children", type=int, default=2, show_default=True)
-def run(parts: tuple[str, ...], max_children: int) -> None:
+@click.option(
+    "--survivors",
+    "only_survivors",
+    is_flag=True,
+    help="re-run only the part's mutants not killed last time (after adding tests)",
+)
+def run(parts: tuple[str, ...], max_children: int, only_survivors: bool) -> None:
     """Run mutmut over the mutants of PARTS, one part after another, each
-    with only its area's tests (SCOPES)."""
+    with only its area's tests (SCOPES).  Named mutants are always re-run,
+    judged or not (mutmut skips judged ones only when given no names)."""
     for part in parts:
         click.echo(f"== {part}")
-        command = ["mutmut", "run", "--max-children", str(max_children), *PARTS[part]]
+        names = _not_killed(part) if only_survivors else list(PARTS[part])
+        if not names:
+            click.echo("nothing to re-run")
+            continue
+        command = ["mutmut", "run", "--max-children", str(max_children), *names]
         scope = {"HUBLOG_MUTATION_SCOPE": ",".join(SCOPES[part])}
         code = subprocess.call(command, cwd=ROOT, env={**os.environ, **scope})
         if code:
@@ -54,6 +65,14 @@ def _verdicts() -> dict[str, int | None]:
     for meta in (ROOT / "mutants").rglob("*.meta"):
         verdicts.update(json.loads(meta.read_text())["exit_code_by_key"])
     return verdicts
+
+
+def _not_killed(part: str) -> list[str]:
+    return sorted(
+        name
+        for name, code in _verdicts().items()
+        if part_of(name) == part and name not in EQUIVALENT and code not in KILLED
+    )
 
 
 def _count(names: list[str], verdicts: dict[str, int | None]) -> Counter[str]:
@@ -116,7 +135,7 @@ def survivors(part: str, diff: bool) -> None:
         click.echo(f"## {name} (exit code {code})")
         if diff:
             shown = subprocess.run(
-                ["mutmut", "show", name], cwd=ROOT, capture_output=True, text=True
+                ["mutmut", "show", name], check=False, cwd=ROOT, capture_output=True, text=True
             )
             click.echo(shown.stdout)
 

@@ -30,8 +30,17 @@ _SQL = _modules(
     *(
         f"adapters.sql.{name}"
         for name in (
-            "append", "engine", "follow", "importing", "migrations", "readmodels",
-            "repair", "rows", "schema", "statements", "store",
+            "append",
+            "engine",
+            "follow",
+            "importing",
+            "migrations",
+            "readmodels",
+            "repair",
+            "rows",
+            "schema",
+            "statements",
+            "store",
         )
     )
 )
@@ -39,14 +48,23 @@ _REDIS = _modules(
     *(
         f"adapters.redis.{name}"
         for name in (
-            "calls", "connection", "entries", "importing", "keys", "readmodels",
-            "scripts", "store",
+            "calls",
+            "connection",
+            "entries",
+            "importing",
+            "keys",
+            "readmodels",
+            "scripts",
+            "store",
         )
     )
 )
 _URLS = _modules(
-    "adapters.urls", "adapters.stores", "adapters.options",
-    "adapters.sql.settings", "adapters.redis.settings",
+    "adapters.urls",
+    "adapters.stores",
+    "adapters.options",
+    "adapters.sql.settings",
+    "adapters.redis.settings",
 )
 _CODEC = _modules("eventstore.codec", "projections.codec")
 
@@ -60,21 +78,34 @@ PARTS: dict[str, tuple[str, ...]] = {
     "urls": _URLS,
     "projections-hub": _modules("projections.hub.*", "projections.health", "projections.advisor"),
     "projections-metrics": _modules(
-        "projections.metrics", "projections.rollup", "projections.retention",
-        "projections.policy", "projections.keys", "projections.rules",
+        "projections.metrics",
+        "projections.rollup",
+        "projections.retention",
+        "projections.policy",
+        "projections.keys",
+        "projections.rules",
     ),
     "projections-runner": _modules(
-        "projections.runner", "projections.folding", "projections.readmodel",
-        "projections.reader", "projections.pointintime", "projections.tables",
-        "projections.readmodel_store", "projections.errors",
+        "projections.runner",
+        "projections.folding",
+        "projections.readmodel",
+        "projections.reader",
+        "projections.pointintime",
+        "projections.tables",
+        "projections.readmodel_store",
+        "projections.errors",
     ),
     "projections-leases": _modules("projections.leases.*"),
     "projections-queue": _modules("projections.queue.*"),
     "recorder": _modules("eventstore.recorder.*"),
 }
 
-_CONTRACT = ("tests/contract/", "tests/test_boundary.py", "tests/test_outages.py",
-             "tests/test_subscribe_outages.py")
+_CONTRACT = (
+    "tests/contract/",
+    "tests/test_boundary.py",
+    "tests/test_outages.py",
+    "tests/test_subscribe_outages.py",
+)
 _PROJECTIONS = ("tests/projections/", "tests/readmodels/", "tests/test_rebuild_model.py")
 
 # The tests each part runs (node-id prefixes, HUBLOG_MUTATION_SCOPE in
@@ -82,16 +113,34 @@ _PROJECTIONS = ("tests/projections/", "tests/readmodels/", "tests/test_rebuild_m
 # surviving mutant of a function every test calls (settings, the codec)
 # costs a minute, not several.  A kill rate measured so is a lower bound.
 SCOPES: dict[str, tuple[str, ...]] = {
-    "store-core": (*_CONTRACT, "tests/adapters/test_memory.py", "tests/test_codec.py"),
+    # tests/readmodels/ for the memory read-model store (adapters/memory.py).
+    "store-core": (
+        *_CONTRACT,
+        "tests/adapters/test_memory.py",
+        "tests/test_codec.py",
+        "tests/readmodels/",
+    ),
     "store-sql": (*_CONTRACT, "tests/adapters/sql/", "tests/readmodels/"),
     "store-redis": (*_CONTRACT, "tests/adapters/redis/", "tests/readmodels/"),
-    "codec": ("tests/test_codec.py", "tests/test_payload_compat.py", "tests/contract/",
-              "tests/test_boundary.py", "tests/readmodels/", "tests/projections/"),
+    "codec": (
+        "tests/test_codec.py",
+        "tests/test_payload_compat.py",
+        "tests/contract/",
+        "tests/test_boundary.py",
+        "tests/readmodels/",
+        "tests/projections/",
+    ),
     # Not the adapters' fault suites: they restart servers (seconds a test)
     # and check no option the suites below do not.
-    "urls": ("tests/test_urls.py", "tests/test_redaction.py", "tests/test_options.py",
-             "tests/test_settings_messages.py", "tests/adapters/sql/test_sql_backend.py",
-             "tests/adapters/redis/test_store.py", "tests/cli/test_errors.py"),
+    "urls": (
+        "tests/test_urls.py",
+        "tests/test_redaction.py",
+        "tests/test_options.py",
+        "tests/test_settings_messages.py",
+        "tests/adapters/sql/test_sql_backend.py",
+        "tests/adapters/redis/test_store.py",
+        "tests/cli/test_errors.py",
+    ),
     "projections-hub": (*_PROJECTIONS, "tests/hub/", "tests/leases/"),
     "projections-metrics": _PROJECTIONS,
     "projections-runner": (*_PROJECTIONS, "tests/cli/"),
@@ -104,8 +153,11 @@ AREAS: dict[str, tuple[str, ...]] = {
     "event-store contract and backends": ("store-core", "store-sql", "store-redis"),
     "codec": ("codec",),
     "projections": (
-        "projections-hub", "projections-metrics", "projections-runner",
-        "projections-leases", "projections-queue",
+        "projections-hub",
+        "projections-metrics",
+        "projections-runner",
+        "projections-leases",
+        "projections-queue",
     ),
     "URL/redaction": ("urls",),
     "recorder (not one of issue 14's areas)": ("recorder",),

@@ -43,16 +43,20 @@ _ONE_PASSWORD = (
     '":<password>@" occurs once in a netloc: urlsplit splits the userinfo at the '
     'last "@" and a username holds no ":", so the replace count does not matter'
 )
-_ALWAYS_SAFE = 'quote() never escapes "X" (an unreserved letter), so adding it to safe changes nothing'
+_ALWAYS_SAFE = (
+    'quote() never escapes "X" (an unreserved letter), so adding it to safe changes nothing'
+)
 
-EQUIVALENT.update({
-    # adapters/options.py, adapters/urls.py
-    "adapters.options.x_to_number__mutmut_25": "typing.cast() returns its value whatever the type",
-    "adapters.urls.x_redact__mutmut_11": _ONE_PASSWORD,  # replace(…) without the count
-    "adapters.urls.x_redact__mutmut_12": _ONE_PASSWORD,  # count 2
-    "adapters.urls.x_redact__mutmut_29": _ALWAYS_SAFE,  # safe="XXXX"
-    "adapters.urls.x_redact__mutmut_37": _ALWAYS_SAFE,  # safe="XX/:=XX"
-})
+EQUIVALENT.update(
+    {
+        # adapters/options.py, adapters/urls.py
+        "adapters.options.x_to_number__mutmut_25": "typing.cast() returns its value whatever the type",
+        "adapters.urls.x_redact__mutmut_11": _ONE_PASSWORD,  # replace(…) without the count
+        "adapters.urls.x_redact__mutmut_12": _ONE_PASSWORD,  # count 2
+        "adapters.urls.x_redact__mutmut_29": _ALWAYS_SAFE,  # safe="XXXX"
+        "adapters.urls.x_redact__mutmut_37": _ALWAYS_SAFE,  # safe="XX/:=XX"
+    }
+)
 # Judged equivalent in review but not seen surviving: StoreURL.raw /
 # StoreURL.options / SQLSettings.url field(repr=False) -> True (the classes
 # define __repr__, so the dataclass one is never generated).
