@@ -108,6 +108,18 @@ _CONTRACT = (
 )
 _PROJECTIONS = ("tests/projections/", "tests/readmodels/", "tests/test_rebuild_model.py")
 
+
+def _leave_out(*kinds: str) -> tuple[str, ...]:
+    """Scope terms that drop the cases of these backends (ids such as
+    ``[redis-trio]``, ``[asyncio-postgresql-…]``, ``::test_redis``)."""
+    return tuple(f"!{mark}{kind}" for kind in kinds for mark in ("[", "-", "::test_"))
+
+
+# Projection code is the same over every backend: its parts run the
+# in-process ones (memory, SQLite); the server backends' own code is the
+# store parts' business.
+_PROJECTION_BACKENDS = _leave_out("postgresql", "redis")
+
 # The tests each part runs (node-id prefixes, HUBLOG_MUTATION_SCOPE in
 # tests/conftest.py): its area's own suites, not the whole suite, so a
 # surviving mutant of a function every test calls (settings, the codec)
@@ -120,8 +132,18 @@ SCOPES: dict[str, tuple[str, ...]] = {
         "tests/test_codec.py",
         "tests/readmodels/",
     ),
-    "store-sql": (*_CONTRACT, "tests/adapters/sql/", "tests/readmodels/"),
-    "store-redis": (*_CONTRACT, "tests/adapters/redis/", "tests/readmodels/"),
+    "store-sql": (
+        *_CONTRACT,
+        "tests/adapters/sql/",
+        "tests/readmodels/",
+        *_leave_out("memory", "redis"),
+    ),
+    "store-redis": (
+        *_CONTRACT,
+        "tests/adapters/redis/",
+        "tests/readmodels/",
+        *_leave_out("memory", "sqlite", "postgresql"),
+    ),
     "codec": (
         "tests/test_codec.py",
         "tests/test_payload_compat.py",
@@ -141,11 +163,11 @@ SCOPES: dict[str, tuple[str, ...]] = {
         "tests/adapters/redis/test_store.py",
         "tests/cli/test_errors.py",
     ),
-    "projections-hub": (*_PROJECTIONS, "tests/hub/", "tests/leases/"),
-    "projections-metrics": _PROJECTIONS,
-    "projections-runner": (*_PROJECTIONS, "tests/cli/"),
-    "projections-leases": (*_PROJECTIONS, "tests/leases/", "tests/hub/"),
-    "projections-queue": (*_PROJECTIONS, "tests/queue/"),
+    "projections-hub": (*_PROJECTIONS, "tests/hub/", "tests/leases/", *_PROJECTION_BACKENDS),
+    "projections-metrics": (*_PROJECTIONS, *_PROJECTION_BACKENDS),
+    "projections-runner": (*_PROJECTIONS, "tests/cli/", *_PROJECTION_BACKENDS),
+    "projections-leases": (*_PROJECTIONS, "tests/leases/", "tests/hub/", *_PROJECTION_BACKENDS),
+    "projections-queue": (*_PROJECTIONS, "tests/queue/", *_PROJECTION_BACKENDS),
     "recorder": ("tests/recorder/", "tests/hub/"),
 }
 
