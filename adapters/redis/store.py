@@ -321,7 +321,9 @@ class RedisEventStore(EventStore):
     async def _delete_events(
         self, hub_id: str, stream: str, through_version: int, type_name: str
     ) -> int:
-        # In chunks, so no one script holds Redis for long.
+        # In chunks, so no one script holds Redis for long.  Lua counts in
+        # doubles (see _read_stream_page): a bound beyond 2**53 means "all".
+        through_version = min(through_version, LUA_EXACT)
         removed, after = 0, 0
         while after < through_version:
             args = [stream, after, through_version, type_name, DELETE_CHUNK]

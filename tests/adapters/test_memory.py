@@ -1,4 +1,5 @@
-"""The memory backend's own clock hook: a clock that goes backwards."""
+"""The memory backend's own: its clock hook (a clock that goes backwards),
+its refusal of URL options, and the codec ``open_store`` hands it."""
 
 from __future__ import annotations
 
@@ -6,7 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from adapters import open_store
 from adapters.memory import MemoryEventStore
+from eventstore import CATALOGUE, DEFAULT_CODEC, Codec, Event, StoreConfigurationError
 from tests.contract.factories import checks, registered
 
 pytestmark = pytest.mark.anyio
@@ -41,3 +44,44 @@ async def test_a_clock_that_goes_backwards_never_records_before_the_hubs_last_ev
     assert other.recorded_at == T - timedelta(minutes=5)
     assert await store.position_at(HUB, T) == 3
     assert await store.position_at(HUB, T - timedelta(minutes=1)) == 0
+
+
+@pytest.mark.parametrize(
+    ("url", "named"),
+    [
+        pytest.param("memory://?x=1", "x", id="one-option"),
+        pytest.param("memory://?zeta=1&alpha=&mid=2", "alpha, mid, zeta", id="options-sorted"),
+    ],
+)
+def test_memory_urls_take_no_options_and_the_refusal_names_them_sorted(
+    url: str, named: str
+) -> None:
+    with pytest.raises(StoreConfigurationError) as caught:
+        open_store(url)
+
+    assert type(caught.value) is StoreConfigurationError
+    assert str(caught.value) == f"memory:// takes no options, got {named}"
+
+
+class Noted(Event, frozen=True, kw_only=True):
+    """A type only the custom codec below knows (any stream may hold it)."""
+
+    text: str
+
+
+async def test_the_codec_given_to_open_store_is_the_one_the_store_uses() -> None:
+    codec = Codec([*CATALOGUE, Noted])
+    note = Noted(text="only this codec knows me")
+
+    async with open_store("memory://", codec=codec) as store:
+        assert store.codec is codec
+        await store.append(HUB, "hub", [note])
+        [recorded] = [e async for e in store.read_log(HUB)]
+
+    assert recorded.event == note
+    assert recorded.type == "Noted"
+
+
+async def test_without_a_codec_the_store_uses_the_default_one() -> None:
+    async with open_store("memory://") as store:
+        assert store.codec is DEFAULT_CODEC
