@@ -73,12 +73,17 @@ SERVER_FIXTURES = frozenset(
 
 
 LONG = os.environ.get("HUBLOG_LONG", "") not in ("", "0")
+LONG_TIMEOUT = 3600
+"""Seconds per test of the long profile (the others: ``timeout`` in pyproject.toml)."""
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[Any]) -> None:
     _mark_server_cases(items)
     if not LONG:  # the long profile is deselected, not skipped: CI skips nothing
         _deselect(config, items, lambda item: bool(item.get_closest_marker("long")))
+    for item in items:  # the long profile's runs last minutes by design
+        if item.get_closest_marker("long"):
+            item.add_marker(pytest.mark.timeout(LONG_TIMEOUT))
     scope, leave_out = _mutation_scope()
     if scope:
         _deselect(config, items, lambda item: not item.nodeid.startswith(scope))
