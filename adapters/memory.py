@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from uuid import UUID
 
 import anyio
+from msgspec.structs import replace
 
 from eventstore.backend import Expected, check_expected_version, resolve_retry
 from eventstore.codec import Codec
@@ -141,6 +142,8 @@ class MemoryEventStore(EventStore):
         fresh = new_events(hub_id, events, written, LogEnd(hub.head, clock, dict(hub.versions)))
         if not fresh:
             return 0
+        # kept as the other backends keep it: the same instant, in UTC
+        fresh = [replace(e, recorded_at=e.recorded_at.astimezone(UTC)) for e in fresh]
         self._hubs_by_id[hub_id] = hub
         hub.log.extend(fresh)
         for event in fresh:

@@ -38,8 +38,11 @@ class LogEnd:
 
 def check_batch(hub_id: str, events: Sequence[StoredEvent]) -> None:
     """Raises: InvalidEventError for a batch that is not a piece of one hub's
-    log in position order (the caller's mistake, whatever the log holds)."""
+    log in position order (the caller's mistake, whatever the log holds);
+    DuplicateEventError for a batch that repeats an event id (a log holds
+    each id once)."""
     previous: StoredEvent | None = None
+    seen: dict[UUID, int] = {}
     for event in events:
         if not isinstance(event, StoredEvent):
             raise InvalidEventError(f"import takes StoredEvent records, got {type(event).__name__}")
@@ -53,13 +56,20 @@ def check_batch(hub_id: str, events: Sequence[StoredEvent]) -> None:
                 f"event {event.event_id} has position {event.position}, version {event.version}: "
                 "both must be >= 1"
             )
-        if event.recorded_at.tzinfo is None:
+        if event.recorded_at.utcoffset() is None:  # naive, or a tzinfo without an offset
             raise InvalidEventError(f"event {event.event_id} has a naive recorded_at")
         if previous is not None and event.position <= previous.position:
             raise InvalidEventError(
                 f"import batch for hub {hub_id!r} is not in position order: "
                 f"{event.position} after {previous.position}"
             )
+        first = seen.get(event.event_id)
+        if first is not None:
+            raise DuplicateEventError(
+                f"import batch for hub {hub_id!r} repeats event id {event.event_id} "
+                f"(positions {first} and {event.position})"
+            )
+        seen[event.event_id] = event.position
         previous = event
 
 

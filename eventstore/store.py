@@ -212,7 +212,7 @@ class EventStore(abc.ABC):
         """
         self._check_open()
         streams.check_name("hub_id", hub_id)
-        if not isinstance(when, datetime) or when.tzinfo is None:
+        if not isinstance(when, datetime) or when.utcoffset() is None:
             raise InvalidEventError(f"when must be a timezone-aware datetime, got {when!r}")
         return await self._position_at(hub_id, when)
 
@@ -256,7 +256,8 @@ class EventStore(abc.ABC):
 
         Raises:
             DuplicateEventError: the log disagrees with the batch ("Import
-                conflict: …", naming hub, position and stream); nothing written.
+                conflict: …", naming hub, position and stream), or the batch
+                repeats an event id; nothing written.
             InvalidEventError: a batch not in position order, of another hub,
                 or with a naive time.
             BackendUnavailable, StoreClosed.

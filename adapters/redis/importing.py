@@ -25,10 +25,11 @@ def import_batch(node: redis.Redis, keys: HubKeys, batch: Sequence[StoredEvent])
     if reply[0] == b"ok":
         return int(reply[1])
     event, what, detail = batch[int(reply[1]) - 1], reply[2].decode(), reply[3]
-    raise conflict(event, _why(what, detail))
+    raise conflict(event, _why(event, what, detail))
 
 
-def _why(what: str, detail: bytes) -> str:
+def _why(event: StoredEvent, what: str, detail: bytes) -> str:
+    """The reason :func:`eventstore.importing.new_events` gives, word for word."""
     if what == "moved":
         stream, version, position = detail.split(b"\0")
         return (
@@ -38,7 +39,7 @@ def _why(what: str, detail: bytes) -> str:
     if what == "behind":
         return f"the log already reaches position {int(detail)} without it"
     if what == "version":
-        return f"its stream is already at version {int(detail)}"
+        return f"stream {event.stream!r} is already at version {int(detail)}"
     clock = EPOCH + int(detail) * MICROSECOND
     return f"it was recorded before the log's last event ({clock})"
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from contextlib import aclosing
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from typing import Any
 
 import anyio
@@ -299,6 +299,22 @@ async def test_the_smallest_positions_versions_and_limits_are_accepted(front: Ev
 # -- position_at ----------------------------------------------------------------
 
 
+class _NoOffset(tzinfo):
+    """A tzinfo whose utcoffset() is None: Python counts such a time as naive."""
+
+    def utcoffset(self, dt: datetime | None) -> None:
+        return None
+
+    def tzname(self, dt: datetime | None) -> str:
+        return "none"
+
+    def dst(self, dt: datetime | None) -> None:
+        return None
+
+
+NO_OFFSET_TIME = datetime(2026, 11, 1, 12, 0, tzinfo=_NoOffset())
+
+
 @pytest.mark.parametrize(
     ("when", "shown"),
     [
@@ -309,6 +325,7 @@ async def test_the_smallest_positions_versions_and_limits_are_accepted(front: Ev
         pytest.param("2026-11-01T12:00:00+00:00", "'2026-11-01T12:00:00+00:00'", id="a-str"),
         pytest.param(1.5e9, "1500000000.0", id="a-timestamp"),
         pytest.param(None, "None", id="none"),
+        pytest.param(NO_OFFSET_TIME, repr(NO_OFFSET_TIME), id="a-tzinfo-without-an-offset"),
     ],
 )
 async def test_position_at_refuses_anything_but_an_aware_datetime(
