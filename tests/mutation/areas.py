@@ -131,6 +131,8 @@ SCOPES: dict[str, tuple[str, ...]] = {
         "tests/adapters/test_memory.py",
         "tests/test_codec.py",
         "tests/readmodels/",
+        "tests/test_streams.py",
+        "tests/test_retry.py",
     ),
     "store-sql": (
         *_CONTRACT,
