@@ -188,7 +188,11 @@ class EventStore(abc.ABC):
             except BackendUnavailable as exc:
                 await outage.wait(exc)  # then read again from the same position
                 continue
-            outage.reset()
+            # An outage ends when the log moves or a wait succeeds, not at any
+            # read: waits that keep failing between good reads (notifications
+            # lost, reads fine) back off and give up like failing reads do.
+            if page:
+                outage.reset()
             for stored in page:
                 yield self.codec.decode(stored)
                 position = stored.position
@@ -197,6 +201,8 @@ class EventStore(abc.ABC):
                     await self._wait_for_events(hub_id, position, woken)
                 except BackendUnavailable as exc:
                     await outage.wait(exc)
+                else:
+                    outage.reset()
 
     async def last_event(self, hub_id: str, stream: str) -> RecordedEvent | None:
         """The newest event of a stream, or None for a stream with no events."""

@@ -14,10 +14,9 @@ below is the reference store whose ``_read_log_page`` / ``_wait_for_events``
 raise ``BackendUnavailable`` on demand, as a backend does when it cannot
 reach its server.
 
-A failed wait always comes right after a successful read (which ends the
-run of failures), so the wait path gives up only when ``reconnect_timeout``
-allows no outage at all (0); a longer outage is given up on by the read
-that follows it.
+An outage ends when the log moves or a wait succeeds, not at any good
+read: waits that keep failing between good reads back off and give up
+after ``reconnect_timeout`` like failing reads do.
 """
 
 from __future__ import annotations
@@ -289,6 +288,28 @@ async def test_a_wait_outage_within_reconnect_timeout_resumes_at_the_same_positi
 
     assert seen == [(HUB, 1), (HUB, 2), (HUB, 3)]  # nothing missed, nothing repeated
     assert store.reads == 4  # a read after each failed wait, one after the wake-up
+
+
+@on_memory
+async def test_waits_failing_between_good_reads_back_off_and_give_up() -> None:
+    store = FaultyStore()
+    store.reconnect_timeout = 0.3
+    await store.append(HUB, A, checks(1))
+    store.wait_fault = outage = BackendUnavailable("injected: no notifications")
+    began = anyio.current_time()
+
+    with (
+        within("a subscription whose waits keep failing", LIMIT),
+        pytest.raises(BackendUnavailable) as caught,
+    ):
+        async with aclosing(store.subscribe(HUB)) as events:
+            async for _ in events:
+                pass
+
+    assert caught.value is outage
+    assert anyio.current_time() - began >= store.reconnect_timeout
+    # 0.05 + 0.1 + 0.2 s of backoff, not a re-read every 0.05 s
+    assert (store.reads, store.waits) == (4, 4)
 
 
 @on_memory
