@@ -139,7 +139,7 @@ class MemoryEventStore(EventStore):
         hub = self._hubs_by_id.get(hub_id) or _Hub()
         written = hub.places(e.event_id for e in events)
         clock = hub.log[-1].recorded_at if hub.log else None
-        fresh = new_events(hub_id, events, written, LogEnd(hub.head, clock, dict(hub.versions)))
+        fresh = new_events(events, written, LogEnd(hub.head, clock, dict(hub.versions)))
         if not fresh:
             return 0
         # kept as the other backends keep it: the same instant, in UTC

@@ -74,7 +74,6 @@ def check_batch(hub_id: str, events: Sequence[StoredEvent]) -> None:
 
 
 def new_events(
-    hub_id: str,
     events: Sequence[StoredEvent],
     written: Mapping[UUID, Place],
     end: LogEnd,

@@ -41,7 +41,7 @@ def import_events(engine: sa.Engine, hub_id: str, batch: Sequence[StoredEvent]) 
         head = _lock_hub(conn, hub_id)
         names = sorted({e.stream for e in batch})
         end = LogEnd(head, _last_recorded_at(conn, hub_id), _versions(conn, hub_id, names))
-        fresh = new_events(hub_id, batch, _written(conn, hub_id, batch), end)
+        fresh = new_events(batch, _written(conn, hub_id, batch), end)
         if not fresh:
             return 0
         conn.execute(events.insert(), [_row(e) for e in fresh])

@@ -9,7 +9,14 @@ import pytest
 
 from adapters import open_store
 from adapters.memory import MemoryEventStore
-from eventstore import CATALOGUE, DEFAULT_CODEC, Codec, Event, StoreConfigurationError
+from eventstore import (
+    CATALOGUE,
+    DEFAULT_CODEC,
+    Codec,
+    Event,
+    InvalidEventError,
+    StoreConfigurationError,
+)
 from tests.contract.factories import checks, registered
 
 pytestmark = pytest.mark.anyio
@@ -85,3 +92,12 @@ async def test_the_codec_given_to_open_store_is_the_one_the_store_uses() -> None
 async def test_without_a_codec_the_store_uses_the_default_one() -> None:
     async with open_store("memory://") as store:
         assert store.codec is DEFAULT_CODEC
+
+
+async def test_the_max_event_bytes_given_to_open_store_is_the_limit_the_store_keeps() -> None:
+    codec = Codec([*CATALOGUE, Noted])
+    async with open_store("memory://", codec=codec, max_event_bytes=64) as store:
+        assert store.max_event_bytes == 64
+        with pytest.raises(InvalidEventError, match=r"the limit is 64 \(max_event_bytes\)"):
+            await store.append(HUB, "hub", [Noted(text="x" * 100)])
+        assert await store.head(HUB) == 0
