@@ -257,9 +257,12 @@ class MemoryReadModelStore(ReadModelStore):
         self._models: dict[tuple[str, str], _Model] = {}
         self._closed = False
 
-    def _model(self, projection: str, hub_id: str) -> _Model:
+    def _check_open(self) -> None:
         if self._closed:
             raise StoreClosed("MemoryReadModelStore is closed")
+
+    def _model(self, projection: str, hub_id: str) -> _Model:
+        self._check_open()
         return self._models.get((projection, hub_id)) or _Model()
 
     async def checkpoint(self, projection: str, hub_id: str) -> Checkpoint | None:
@@ -301,6 +304,7 @@ class MemoryReadModelStore(ReadModelStore):
 
     async def find(self, projection: str, table: str, key: str) -> list[tuple[str, bytes]]:
         await anyio.lowlevel.checkpoint()
+        self._check_open()
         found = []
         for (name, hub_id), model in sorted(self._models.items()):
             data = model.rows.get(table, key) if name == projection else None
@@ -314,13 +318,14 @@ class MemoryReadModelStore(ReadModelStore):
 
     async def hubs(self, projection: str) -> list[str]:
         await anyio.lowlevel.checkpoint()
+        self._check_open()
         return sorted(
             h for (name, h), m in self._models.items() if name == projection and m.checkpoint
         )
 
     async def drop(self, projection: str, hub_id: str) -> None:
         await anyio.lowlevel.checkpoint()
-        self._model(projection, hub_id)  # refuses when closed
+        self._check_open()
         self._models.pop((projection, hub_id), None)
 
     async def snapshot(

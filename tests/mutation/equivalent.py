@@ -81,3 +81,15 @@ EQUIVALENT.update(
         ),
     }
 )
+
+EQUIVALENT.update(
+    {
+        # adapters/memory.py, the read-model store
+        "adapters.memory.xǁMemoryReadModelStoreǁ__init____mutmut_2": (  # _closed = None
+            "None is falsy like False: every check reads `if self._closed`"
+        ),
+        "adapters.memory.xǁMemoryReadModelStoreǁscan__mutmut_12": (  # always found[:limit]
+            "found[:None] is the whole list, the same answer as found"
+        ),
+    }
+)
