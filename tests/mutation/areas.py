@@ -137,6 +137,7 @@ SCOPES: dict[str, tuple[str, ...]] = {
         "tests/readmodels/",
         "tests/test_streams.py",
         "tests/test_retry.py",
+        "tests/test_subscribe_faults.py",
         # The front is the same code over every backend: the in-process
         # ones run it; the server backends' cases are the other parts'.
         *_leave_out("postgresql", "redis"),
