@@ -3,9 +3,11 @@ its refusal of URL options, and the codec ``open_store`` hands it."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+import time
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from msgspec.structs import replace
 
 from adapters import open_store
 from adapters.memory import MemoryEventStore
@@ -101,3 +103,29 @@ async def test_the_max_event_bytes_given_to_open_store_is_the_limit_the_store_ke
         with pytest.raises(InvalidEventError, match=r"the limit is 64 \(max_event_bytes\)"):
             await store.append(HUB, "hub", [Noted(text="x" * 100)])
         assert await store.head(HUB) == 0
+
+
+async def test_an_imported_time_is_kept_in_utc_whatever_the_local_zone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # astimezone() without a zone would convert to the machine's zone: on a
+    # UTC machine the two agree, so the test runs under another one.
+    monkeypatch.setenv("TZ", "Asia/Kolkata")
+    time.tzset()
+    try:
+        source = MemoryEventStore()
+        await source.append(HUB, A, [registered()])
+        [stored] = await source._read_log_page(HUB, after=0, limit=10)
+        local = replace(
+            stored, recorded_at=stored.recorded_at.astimezone(timezone(timedelta(hours=2)))
+        )
+
+        copy = MemoryEventStore()
+        assert await copy.import_events(HUB, [local]) == 1
+        [back] = [e async for e in copy.read_log(HUB)]
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
+
+    assert back.recorded_at == stored.recorded_at
+    assert back.recorded_at.utcoffset() == timedelta(0)
