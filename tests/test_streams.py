@@ -79,3 +79,8 @@ def test_an_id_is_kept_as_text_and_none_as_none() -> None:
     assert streams.check_id("correlation_id", uuid) == "12345678-1234-5678-1234-567812345678"
     assert streams.check_id("correlation_id", None) is None
     assert streams.check_id("correlation_id", "run-1") == "run-1"
+
+
+@pytest.mark.parametrize("name", ["X-ray", "GPU pool X", "ollama_1.eu-west", "ünïcødé", "a/b:c"])
+def test_ordinary_names_pass_the_check_unchanged(name: str) -> None:
+    assert streams.check_name("hub_id", name) == name

@@ -93,3 +93,7 @@ EQUIVALENT.update(
         ),
     }
 )
+
+EQUIVALENT["eventstore.store.xǁEventStoreǁ__init____mutmut_4"] = (  # _closed = None
+    "None is falsy like False: the store reads `if self._closed` / `while not self._closed`"
+)
