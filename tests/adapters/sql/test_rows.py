@@ -1,0 +1,217 @@
+"""Event rows to stored events (adapters/sql/rows.py): field by field, and
+through the store's fallbacks for a page the fast read could not load — a
+damaged row read row by row, and on PostgreSQL a page the driver refused
+read again with its infinite times as NULL (statements.robust_page)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+import pytest
+import sqlalchemy as sa
+
+from adapters.sql import SQLEventStore
+from adapters.sql.rows import stored
+from adapters.sql.settings import SQLSettings
+from eventstore import CorruptEvent, EventStore, RecordedEvent
+from eventstore.envelope import UNREADABLE_ID, UNREADABLE_TIME, StoredEvent
+from tests import services
+from tests.backends import SQL_BACKENDS, Backend
+from tests.contract.factories import checks, registered
+
+pytestmark = pytest.mark.anyio
+
+HUB = "ollama-pool"
+A = "instance/a"
+EVENT_ID = UUID("0b5f6a54-7d1c-4c55-9a43-2f3c0e8d1a77")
+AT = datetime(2026, 11, 1, 12, 30, 15, 250000, tzinfo=UTC)
+
+
+@pytest.fixture(params=SQL_BACKENDS, ids=[b.id for b in SQL_BACKENDS])
+def backend(request: pytest.FixtureRequest) -> Backend:
+    return request.param
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+def row(**changes: Any) -> tuple[Any, ...]:
+    """A row as SQLite hands it back: the id as hex text, the time as naive UTC text."""
+    values = {
+        "hub_id": "hub-a",
+        "stream": "instance/b",
+        "version": 7,
+        "position": 42,
+        "event_id": EVENT_ID.hex,
+        "type": "HealthChecked",
+        "schema_version": 2,
+        "data": b"payload",
+        "recorded_at": "2026-11-01 12:30:15.250000",
+        "correlation_id": "corr-1",
+        "causation_id": "cause-1",
+    } | changes
+    return tuple(values.values())
+
+
+def test_a_row_becomes_a_stored_event_field_by_field() -> None:
+    assert stored(row()) == StoredEvent(
+        hub_id="hub-a",
+        stream="instance/b",
+        version=7,
+        position=42,
+        event_id=EVENT_ID,
+        type="HealthChecked",
+        schema_version=2,
+        data=b"payload",
+        recorded_at=AT,
+        correlation_id="corr-1",
+        causation_id="cause-1",
+        envelope_error=None,
+    )
+
+
+def test_a_row_of_postgresql_values_becomes_the_same_stored_event() -> None:
+    """A uuid, an aware time in another zone, and a memoryview payload."""
+    aware = AT.astimezone(datetime.fromisoformat("2026-01-01T00:00:00+05:30").tzinfo)
+    event = stored(row(event_id=EVENT_ID, recorded_at=aware, data=memoryview(b"payload")))
+
+    assert event == stored(row())
+    assert event.recorded_at.tzinfo is UTC
+    assert type(event.data) is bytes
+
+
+def test_a_row_without_a_payload_reads_as_an_empty_one() -> None:
+    event = stored(row(data=None))
+
+    assert event.data == b""
+    assert event.envelope_error is None
+
+
+def test_every_problem_of_a_row_is_named_in_its_envelope_error() -> None:
+    event = stored(row(event_id="not-a-uuid", recorded_at="yesterday-ish"))
+
+    assert event.envelope_error == (
+        "unreadable row at position 42 of hub 'hub-a': event_id 'not-a-uuid' is not a UUID; "
+        "recorded_at 'yesterday-ish' is not a time"
+    )
+    assert (event.event_id, event.recorded_at) == (UNREADABLE_ID, UNREADABLE_TIME)
+    assert (event.hub_id, event.stream, event.version, event.position) == (
+        "hub-a",
+        "instance/b",
+        7,
+        42,
+    )
+    assert (event.correlation_id, event.causation_id) == ("corr-1", "cause-1")
+
+
+def test_the_robust_pages_null_time_is_named_infinite() -> None:
+    event = stored(row(recorded_at=None))
+
+    assert (
+        event.envelope_error
+        == "unreadable row at position 42 of hub 'hub-a': recorded_at is infinite"
+    )
+    assert event.recorded_at == UNREADABLE_TIME
+
+
+# --- through the store ------------------------------------------------------------
+
+DAMAGE = {
+    "sqlite": (
+        "UPDATE hublog_events SET event_id = 'not-a-uuid' WHERE position = 2",
+        "event_id 'not-a-uuid' is not a UUID",
+    ),
+    "postgresql": (
+        "UPDATE hublog_events SET recorded_at = 'infinity' WHERE position = 2",
+        "recorded_at is infinite",
+    ),
+}
+
+
+def envelope(event: RecordedEvent) -> tuple[Any, ...]:
+    return (
+        event.hub_id,
+        event.stream,
+        event.version,
+        event.position,
+        event.event_id,
+        event.type,
+        event.schema_version,
+        event.recorded_at,
+        event.correlation_id,
+        event.causation_id,
+    )
+
+
+async def three_with_ids(store: EventStore) -> list[RecordedEvent]:
+    await store.append(
+        HUB, A, [registered(), *checks(2)], correlation_id="corr-1", causation_id="cause-1"
+    )
+    return [e async for e in store.read_log(HUB)]
+
+
+def damage(store: EventStore, sql: str) -> None:
+    assert isinstance(store, SQLEventStore)
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql(sql)
+
+
+async def test_the_sound_rows_of_a_damaged_page_read_exactly_as_before(
+    store: EventStore, backend: Backend
+) -> None:
+    before = await three_with_ids(store)
+    sql, problem = DAMAGE[backend.kind]
+    damage(store, sql)
+
+    after = [e async for e in store.read_log(HUB)]
+
+    assert [envelope(e) for e in (after[0], after[2])] == [
+        envelope(e) for e in (before[0], before[2])
+    ]
+    assert [after[0].event, after[2].event] == [before[0].event, before[2].event]
+    corrupt = after[1]
+    assert isinstance(corrupt.event, CorruptEvent)
+    assert corrupt.event.error == f"unreadable row at position 2 of hub {HUB!r}: {problem}"
+    assert (corrupt.hub_id, corrupt.stream, corrupt.version, corrupt.position) == (HUB, A, 2, 2)
+    assert (corrupt.correlation_id, corrupt.causation_id) == ("corr-1", "cause-1")
+
+
+@pytest.fixture
+def bare_engine() -> Iterator[sa.Engine]:
+    """A PostgreSQL engine made by the caller, not by hublog: psycopg's own
+    loaders, which refuse an infinite ``timestamptz`` and so fail the whole
+    fetch."""
+    with services.postgres_schema() as url:
+        engine = sa.create_engine(SQLSettings.from_url(url).sqlalchemy_url())
+        yield engine
+        engine.dispose()
+
+
+@pytest.mark.external_service
+@pytest.mark.parametrize("infinity", ["infinity", "-infinity"])
+async def test_a_page_the_driver_refuses_is_read_again_with_its_infinite_time_corrupt(
+    bare_engine: sa.Engine, infinity: str
+) -> None:
+    async with SQLEventStore(bare_engine) as store:
+        before = await three_with_ids(store)
+        damage(store, f"UPDATE hublog_events SET recorded_at = '{infinity}' WHERE position = 2")
+
+        log = [e async for e in store.read_log(HUB)]
+        stream = [e async for e in store.read_stream(HUB, A)]
+
+    for events in (log, stream):
+        assert [envelope(e) for e in (events[0], events[2])] == [
+            envelope(e) for e in (before[0], before[2])
+        ]
+        corrupt = events[1]
+        assert isinstance(corrupt.event, CorruptEvent)
+        assert corrupt.event.error == (
+            f"unreadable row at position 2 of hub {HUB!r}: recorded_at is infinite"
+        )
+        assert corrupt.recorded_at == UNREADABLE_TIME
+        assert (corrupt.event_id, corrupt.version) == (before[1].event_id, 2)
