@@ -58,7 +58,7 @@ def _fast_time(raw: Any) -> datetime:
         value = datetime.fromisoformat(raw)
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
     if raw == INFINITE:
-        raise ValueError("recorded_at is infinite")
+        raise ValueError("recorded_at is infinite or outside years 1-9999")
     return raw.astimezone(UTC) if raw.tzinfo else raw.replace(tzinfo=UTC)
 
 
@@ -101,11 +101,11 @@ def _event_id(raw: object, problems: list[str]) -> UUID:
 
 def _time(raw: object, problems: list[str]) -> datetime:
     if raw is None:  # the robust page's infinite time (statements.robust_page)
-        problems.append("recorded_at is infinite")
+        problems.append("recorded_at is infinite or outside years 1-9999")
         return UNREADABLE_TIME
     if isinstance(raw, datetime):
         if raw == INFINITE:
-            problems.append("recorded_at is infinite")
+            problems.append("recorded_at is infinite or outside years 1-9999")
             return UNREADABLE_TIME
         return raw.astimezone(UTC) if raw.tzinfo else raw.replace(tzinfo=UTC)
     try:

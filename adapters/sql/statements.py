@@ -92,7 +92,7 @@ def last_recorded_at(dialect: str) -> str:
     at = (
         "recorded_at"
         if dialect == "sqlite"
-        else "CASE WHEN isfinite(recorded_at) THEN recorded_at END"
+        else f"CASE WHEN {_IN_PYTHON_RANGE} THEN recorded_at END"
     )
     sql = f"SELECT {at} FROM hublog_events WHERE hub_id = ? ORDER BY position DESC LIMIT 1"
     return placeholders(dialect, sql)
@@ -124,13 +124,21 @@ def select_page(dialect: str, by: str, *, backwards: bool = False, bounded: bool
     return placeholders(dialect, sql)
 
 
+# The times a Python datetime can hold: psycopg refuses ±infinity and years
+# past 9999 or before 1 alike, failing the whole fetch (BETWEEN is false for
+# both infinities).
+_IN_PYTHON_RANGE = (
+    "recorded_at BETWEEN '0001-01-01 00:00:00+00' AND '9999-12-31 23:59:59.999999+00'"
+)
+
+
 def robust_page(dialect: str, sql: str) -> str:
-    """The same page with PostgreSQL's infinite times read as NULL (psycopg
-    refuses ±infinity, failing the whole fetch): the fallback for a page the
-    fast read could not load."""
+    """The same page with PostgreSQL's times that Python cannot hold (±infinity,
+    years past 9999 or before 1) read as NULL (psycopg refuses them, failing
+    the whole fetch): the fallback for a page the fast read could not load."""
     if dialect != "postgresql":
         return sql
-    return sql.replace(" recorded_at,", " CASE WHEN isfinite(recorded_at) THEN recorded_at END,", 1)
+    return sql.replace(" recorded_at,", f" CASE WHEN {_IN_PYTHON_RANGE} THEN recorded_at END,", 1)
 
 
 def placeholders(dialect: str, sql: str) -> str:

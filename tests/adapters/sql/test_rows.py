@@ -13,6 +13,7 @@ from uuid import UUID
 import pytest
 import sqlalchemy as sa
 
+from adapters import open_store
 from adapters.sql import SQLEventStore
 from adapters.sql.rows import stored
 from adapters.sql.settings import SQLSettings
@@ -114,7 +115,7 @@ def test_the_robust_pages_null_time_is_named_infinite() -> None:
 
     assert (
         event.envelope_error
-        == "unreadable row at position 42 of hub 'hub-a': recorded_at is infinite"
+        == "unreadable row at position 42 of hub 'hub-a': recorded_at is infinite or outside years 1-9999"
     )
     assert event.recorded_at == UNREADABLE_TIME
 
@@ -128,7 +129,7 @@ DAMAGE = {
     ),
     "postgresql": (
         "UPDATE hublog_events SET recorded_at = 'infinity' WHERE position = 2",
-        "recorded_at is infinite",
+        "recorded_at is infinite or outside years 1-9999",
     ),
 }
 
@@ -211,7 +212,27 @@ async def test_a_page_the_driver_refuses_is_read_again_with_its_infinite_time_co
         corrupt = events[1]
         assert isinstance(corrupt.event, CorruptEvent)
         assert corrupt.event.error == (
-            f"unreadable row at position 2 of hub {HUB!r}: recorded_at is infinite"
+            f"unreadable row at position 2 of hub {HUB!r}: recorded_at is infinite or outside years 1-9999"
         )
         assert corrupt.recorded_at == UNREADABLE_TIME
         assert (corrupt.event_id, corrupt.version) == (before[1].event_id, 2)
+
+
+@pytest.mark.external_service
+@pytest.mark.parametrize("when", ["20000-01-01 00:00:00+00", "0044-03-15 00:00:00+00 BC"])
+async def test_a_time_no_python_datetime_holds_reads_as_one_corrupt_event(when: str) -> None:
+    # hublog's own engine loads ±infinity, but psycopg still refuses years
+    # past 9999 or before 1, which failed the whole hub's read.
+    with services.postgres_schema() as url:
+        async with open_store(url) as store:
+            assert isinstance(store, SQLEventStore)
+            before = await three_with_ids(store)
+            damage(store, f"UPDATE hublog_events SET recorded_at = '{when}' WHERE position = 2")
+
+            log = [e async for e in store.read_log(HUB)]
+
+    assert [envelope(e) for e in (log[0], log[2])] == [envelope(e) for e in (before[0], before[2])]
+    assert isinstance(log[1].event, CorruptEvent)
+    assert log[1].event.error == (
+        f"unreadable row at position 2 of hub {HUB!r}: recorded_at is infinite or outside years 1-9999"
+    )
