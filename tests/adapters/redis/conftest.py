@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -70,3 +71,24 @@ def local_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalClu
 def cluster_url(local_cluster: LocalCluster) -> str:
     """The local cluster under a key prefix of this test's own."""
     return f"{local_cluster.url}?key_prefix=hublog-test-{uuid.uuid4().hex[:12]}"
+
+
+CLUSTER_CONTRACT = Path(__file__).with_name("test_cluster_contract.py")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[Any]) -> None:
+    """The cluster module re-collects every contract test; only those that
+    reach the cluster (``local_cluster`` in their fixture closure, as
+    ``store`` is) run there.  The others are deselected: ``test_refusals.py``'s
+    front checks, each on a MemoryEventStore of its own, would run the very
+    same function on the very same memory store a second time."""
+    elsewhere = [
+        item
+        for item in items
+        if item.path == CLUSTER_CONTRACT
+        and "local_cluster" not in getattr(item, "fixturenames", ())
+    ]
+    if elsewhere:
+        config.hook.pytest_deselected(items=elsewhere)
+        left_out = set(elsewhere)
+        items[:] = [item for item in items if item not in left_out]

@@ -4,7 +4,10 @@ Every ``test_*`` of ``tests/contract/test_*.py`` is collected here a second
 time, as ``test_<module>__<name>``, with ``store`` on the cluster under a key
 prefix of its own; the suite's other fixtures (``ten``, …) come along.  The
 suite's hubs land on different nodes (``test_cluster.py`` checks), and new
-contract modules are picked up without touching this file.
+contract modules are picked up without touching this file.  Only the tests
+that reach the cluster stay (``conftest.py``): one whose fixtures never lead
+to ``local_cluster`` (a front check on a memory store of its own) would only
+repeat its run in ``tests/contract``.
 """
 
 from __future__ import annotations

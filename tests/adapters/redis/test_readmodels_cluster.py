@@ -3,9 +3,7 @@ in its hash-tag slot, commits as one script there, hubs on several nodes."""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -19,7 +17,6 @@ from projections import (
     standard_projections,
     state_at,
 )
-from tests.adapters.redis.servers import LocalCluster, redis_cli, redis_server
 from tests.projections.script import folded_rows, run, stored_rows
 from tests.projections.test_runner import a_busy_hub
 
@@ -33,19 +30,10 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
-@pytest.fixture(scope="module")
-def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCluster]:
-    local = LocalCluster(redis_server(), redis_cli(), Path(tmp_path_factory.mktemp("rm-cluster")))
-    local.start()
-    try:
-        yield local
-    finally:
-        local.stop()
-
-
 @pytest.fixture
-async def store(cluster: LocalCluster) -> AsyncIterator[RedisEventStore]:
-    async with open_store(f"{cluster.url}?key_prefix=hublog-test-{uuid.uuid4().hex[:12]}") as store:
+async def store(cluster_url: str) -> AsyncIterator[RedisEventStore]:
+    """On the session's local cluster (``conftest.py``), under a key prefix of its own."""
+    async with open_store(cluster_url) as store:
         assert isinstance(store, RedisEventStore) and store.cluster
         yield store
 
