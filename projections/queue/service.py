@@ -28,7 +28,7 @@ from eventstore.store import EventStore
 from projections.leases import BackendClock, CapacityMismatch, Lease, LeaseService
 
 from . import rules
-from .errors import InvalidReservation, ReservationTimeout
+from .errors import InvalidReservation, QueueContention, ReservationTimeout
 from .follow import Waker, waiting
 from .log import QueueLog
 from .match import matches, requirements_of
@@ -202,16 +202,27 @@ class QueueService:
         while True:
             await anyio.sleep(ask.heartbeat_s / 3)
             request_id = ask.request_id
-            if not ask.waiting:
-                continue
+            if ask.waiting:
+                await self._renew(ask, request_id)
+
+    async def _renew(self, ask: Ask, request_id: str) -> None:
+        """One beat: its renewal lands, or the place is found gone, or the
+        backend is down (the next beat tries again).  A renewal that loses
+        every race tries again at once: waiting out a beat after a lost
+        round would leave a live waiter, on a busy queue, a deadline that
+        one more lost round lets pass — and others would drop it."""
+        while ask.waiting and request_id == ask.request_id:
             try:
                 change = await self.log.change(
                     ask.hub_id, functools.partial(_renewal, request_id), request_id
                 )
+            except QueueContention:
+                continue
             except EventStoreError:
-                continue  # the next beat tries again; the attempts report the outage
+                return  # the next beat tries again; the attempts report the outage
             if change is None and ask.waiting and request_id == ask.request_id:
                 ask.lost = True
+            return
 
     async def _leave(self, ask: Ask, reason: str) -> None:
         """Record that the request left; shielded, so a cancelled caller

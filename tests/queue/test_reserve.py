@@ -7,8 +7,10 @@ import pytest
 
 from adapters.hub import HubPersistenceAdapter, ReservationTimeout, get_instance
 from eventstore import EventStoreError, streams
-from projections.queue import InvalidReservation, Requirements, rules
-from projections.queue.service import Ask
+from projections.queue import InvalidReservation, QueueContention, Requirements, rules
+from projections.queue.log import QueueLog
+from projections.queue.service import Ask, QueueService, _renewal
+from tests.backends import Backend
 from tests.hub.instances import Instance, OllamaConfig
 from tests.queue.checker import check
 
@@ -171,3 +173,40 @@ async def test_a_reservation_is_given_back_by_its_token(adapter: HubPersistenceA
         assert await adapter.get_lock_owner("a") is None
         store = await adapter.session.store()
         assert check([e async for e in store.read_log(HUB)]).problems == []
+
+
+class _LosingRenewals(QueueLog):
+    """A queue log whose renewals lose ``losses`` whole rounds of races
+    first, as on a busy queue shared by many processes."""
+
+    def __init__(self, log: QueueLog, losses: int) -> None:
+        super().__init__(log.store, log.clock, attempts=log.attempts)
+        self.losses = losses
+
+    async def change(self, hub_id, decide, correlation_id):  # type: ignore[no-untyped-def]
+        if getattr(decide, "func", None) is _renewal and self.losses:
+            self.losses -= 1
+            raise QueueContention(hub_id, self.attempts)
+        return await super().change(hub_id, decide, correlation_id)
+
+
+# The heartbeat's loop is the service's, the same over every backend.
+@pytest.mark.parametrize("backend", [Backend("memory")], ids=["memory"])
+async def test_a_heartbeat_that_loses_every_race_tries_again_before_its_deadline(
+    adapter: HubPersistenceAdapter,
+) -> None:
+    # Heartbeat 0.9 s, a beat every 0.3 s: three lost rounds, each retried
+    # at the next beat, would leave the place unrenewed past its deadline.
+    with anyio.fail_after(LIMIT):
+        await one_slot_pool(adapter)
+        await adapter.reserve(HUB, owner_id="holder", ttl=30)
+        service = QueueService(await adapter.session.store(), heartbeat=0.9)
+        service.log = _LosingRenewals(service.log, losses=3)
+        with pytest.raises(ReservationTimeout):
+            await service.reserve(
+                HUB, requirements=None, owner_id="waiter", ttl=30, wait=1.5, pool=adapter.queue.pool
+            )
+        store = await adapter.session.store()
+        queue = [e.type async for e in store.read_stream(HUB, streams.queue())]
+        assert service.log.losses == 0 and "RequestExpired" not in queue
+        assert queue[-1] == "RequestAbandoned" and "RequestRenewed" in queue
