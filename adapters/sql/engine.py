@@ -70,9 +70,12 @@ class Database:
         if isinstance(exc, sa.exc.InterfaceError | sa.exc.TimeoutError):
             return True
         if isinstance(exc, sa.exc.OperationalError):
-            # SQLite reports a damaged or foreign file as "operational" too.
+            if self.dialect != "sqlite":
+                return True  # psycopg: the server gone, a cancel, a lock or serialization timeout
+            # sqlite3 says "operational" for a busy file and a syntax error
+            # alike: only what waiting can cure is worth a retry.
             text = str(getattr(exc, "orig", exc)).lower()
-            return not (self.dialect == "sqlite" and any(m in text for m in _SQLITE_DAMAGE))
+            return any(m in text for m in _SQLITE_TRANSIENT)
         return False
 
     def refused(self, exc: sa.exc.SQLAlchemyError) -> BackendError:
@@ -88,8 +91,18 @@ def _found_dead(exc: sa.exc.SQLAlchemyError) -> bool:
     return isinstance(exc, sa.exc.DBAPIError) and exc.connection_invalidated
 
 
-# SQLite errors that say the file is not (or no longer) a sound hublog database.
-_SQLITE_DAMAGE = ("file is not a database", "malformed", "could not decode", "no such table")
+# SQLite errors that pass: another connection holds the lock, the disk or
+# the directory is briefly unusable.  Everything else sqlite3 calls
+# "operational" (a damaged or foreign file, a missing table, a syntax error)
+# stays as it is however often it is tried.
+_SQLITE_TRANSIENT = (
+    "database is locked",
+    "database table is locked",
+    "database schema is locked",
+    "disk i/o error",
+    "unable to open database file",
+    "database or disk is full",
+)
 
 
 def _reason(exc: sa.exc.SQLAlchemyError) -> str:

@@ -152,6 +152,28 @@ def test_a_refused_sqlite_statement_is_tried_once_with_the_drivers_message(
     assert len(calls) == 1
 
 
+@pytest.mark.parametrize(
+    ("statement", "message"),
+    [
+        ("SELEC 1", 'near "SELEC": syntax error'),
+        ("SELECT * FROM no_such_table", "no such table: no_such_table"),
+    ],
+)
+def test_a_sqlite_error_waiting_cannot_cure_is_refused_though_sqlite_calls_it_operational(
+    sqlite_file: Path, sqlite_engine: sa.Engine, statement: str, message: str
+) -> None:
+    def run() -> None:
+        with sqlite_engine.connect() as conn:
+            conn.exec_driver_sql(statement)
+
+    fn, calls = counted(run)
+    error = failure(Database.of(sqlite_engine), fn)
+
+    assert type(error) is BackendError and isinstance(error.__cause__, sa.exc.OperationalError)
+    assert str(error) == f"sqlite at sqlite:///{sqlite_file} refused the request: {message}"
+    assert len(calls) == 1
+
+
 def test_a_pooled_connection_found_dead_is_tried_once_more_on_a_fresh_one(
     sqlite_engine: sa.Engine,
 ) -> None:
