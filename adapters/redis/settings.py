@@ -25,10 +25,20 @@ from . import keys
 CLUSTER_SCHEMES = {"redis+cluster": "redis", "rediss+cluster": "rediss"}
 PLAIN_SCHEMES = {"redis", "rediss"}
 URL_OPTIONS = frozenset(
-    {"key_prefix", "cluster", "wait_for_aof", "wait_for_aof_timeout", "block_timeout", "retries"}
+    {
+        "key_prefix",
+        "cluster",
+        "wait_for_aof",
+        "wait_for_aof_timeout",
+        "block_timeout",
+        "retries",
+        # redis-py reads it from the URL too, but left to redis-py it would
+        # escape the check that it outlasts block_timeout.
+        "socket_timeout",
+    }
 )
 """Options hublog reads from the URL's query itself."""
-KEYWORDS = URL_OPTIONS | {"socket_timeout", "max_event_bytes"}
+KEYWORDS = URL_OPTIONS | {"max_event_bytes"}
 """Options that may also be given as keyword arguments."""
 
 

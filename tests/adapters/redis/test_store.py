@@ -84,6 +84,7 @@ async def test_the_key_prefix_comes_from_the_url_or_the_keyword(redis_url: str) 
         ("retries=-1", "retries='-1' must be at least 0"),
         ("block_timeout=soon", "block_timeout='soon' is not a number"),
         ("block_timeout=9", r"socket_timeout \(5.0s\) must exceed block_timeout"),
+        ("socket_timeout=0.5", r"socket_timeout \(0.5s\) must exceed block_timeout \(1.0s\)"),
         ("wait_for_aof=1&wait_for_aof_timeout=6", r"must exceed wait_for_aof_timeout \(6.0s\)"),
     ],
 )
@@ -99,7 +100,7 @@ async def test_a_rediss_url_makes_a_tls_client_and_leaves_driver_options_to_redi
     pool = store.client.connection_pool
     assert pool.connection_class is redis.SSLConnection
     assert (pool.connection_kwargs["db"], pool.connection_kwargs["socket_timeout"]) == (2, 7.0)
-    assert store.key_prefix == "x"
+    assert (store.key_prefix, store.socket_timeout) == ("x", 7.0)
     await store.close()
 
 
