@@ -14,6 +14,7 @@ in :mod:`.schema` with the log's.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any, TypeVar
 
 import anyio
@@ -38,14 +39,18 @@ class SQLReadModelStore(ReadModelStore):
     Args:
         engine_or_url: an Engine (left open by :meth:`close`; pass the event
             store's ``engine`` to share its pool) or a store URL.
+        where: how messages name the database (default: the URL, redacted;
+            for an Engine, its URL with SQLAlchemy's driver in the scheme).
     """
 
-    def __init__(self, engine_or_url: sa.Engine | str) -> None:
+    def __init__(self, engine_or_url: sa.Engine | str, *, where: str | None = None) -> None:
         self.database = Database.of(
             engine_or_url
             if isinstance(engine_or_url, sa.Engine)
             else SQLSettings.from_url(engine_or_url)
         )
+        if where is not None:
+            self.database = replace(self.database, where=where)
         self.engine, self.where, self.dialect = (
             self.database.engine,
             self.database.where,

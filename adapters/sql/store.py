@@ -101,8 +101,9 @@ class SQLEventStore(EventStore):
 
     def readmodel_store(self) -> SQLReadModelStore:
         """Read models in this store's database, sharing its connection pool
-        (closing it leaves this store open)."""
-        return SQLReadModelStore(self.engine)
+        (closing it leaves this store open); its messages name the
+        database as this store's do."""
+        return SQLReadModelStore(self.engine, where=self.where)
 
     # --- lifecycle ------------------------------------------------------------
 

@@ -75,14 +75,13 @@ AFTER_CLOSE: dict[str, Callable[[ReadModelStore], Awaitable[object]]] = {
 
 
 def closed_message(backend: Backend, store_url: str) -> str:
-    """What each backend's closed read-model store says (a SQL one names its
-    engine's URL: the store URL with SQLAlchemy's driver in the scheme)."""
+    """What each backend's closed read-model store says (a SQL one names the
+    database as its event store does: by the store URL)."""
     if backend.kind == "memory":
         return "MemoryReadModelStore is closed"
     if backend.kind == "redis":
         return "RedisReadModelStore is closed"
-    driver = {"sqlite": "sqlite+pysqlite", "postgresql": "postgresql+psycopg"}[backend.kind]
-    return f"SQLReadModelStore at {driver}{store_url.removeprefix(backend.kind)} is closed"
+    return f"SQLReadModelStore at {store_url} is closed"
 
 
 async def refusal(call: Awaitable[object]) -> str:
