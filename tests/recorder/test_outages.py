@@ -34,7 +34,7 @@ def own_server(kind: str, tmp_path: Path) -> Iterator[tuple[str, object]]:
     if kind == "redis":
         args = ("--appendonly", "yes", "--appendfsync", "always")
         with RedisServer(redis_server(), tmp_path / "redis", *args) as server:
-            yield f"{server.url}?retries=0&socket_timeout=1", server
+            yield f"{server.url}?retries=0&block_timeout=0.2&socket_timeout=1", server
         return
     with LocalPostgres() as pg:
         engine = create_engine(pg.url)
