@@ -19,6 +19,7 @@ from eventstore.events import LockGranted, LockReleased, LockRenewed
 from projections.leases import (
     BackendClock,
     CapacityMismatch,
+    InvalidLeaseRequest,
     LeaseContention,
     LeaseService,
     LockUnreadable,
@@ -236,3 +237,47 @@ async def test_check_token_refuses_a_lease_that_may_have_run_out_by_the_clocks_u
     assert [h.owner for h in await leases.holders(HUB, RESOURCE)] == ["a", "b"]
     assert await leases.check_token(HUB, RESOURCE, short.token) is False
     assert await leases.check_token(HUB, RESOURCE, long.token) is True
+
+
+@pytest.mark.anyio
+@on_memory
+async def test_a_release_records_the_lease_it_ends_and_the_callers_correlation_id(
+    store: EventStore,
+) -> None:
+    leases = LeaseService(store)
+    lease = await leases.acquire(HUB, RESOURCE, "a", ttl=30, capacity=1)
+    assert lease is not None
+
+    assert await leases.release(HUB, RESOURCE, "a", lease.token, correlation_id="done-1")
+
+    last = await store.last_event(HUB, STREAM)
+    assert last is not None and last.correlation_id == "done-1"
+    released = last.event
+    assert isinstance(released, LockReleased)
+    assert (released.ttl_s, released.expires_at) == (30, lease.expires_at)
+
+
+def test_a_lease_cannot_be_released_at_the_instant_it_expires() -> None:
+    at = datetime(2026, 12, 4, 12, 0, tzinfo=datetime.now().astimezone().tzinfo)
+    holder = LeaseHolder(owner="a", token=1, ttl_s=30, expires_at=at)
+    view = LockView(hub_id=HUB, resource_id=RESOURCE, version=1, capacity=1, holders=(holder,))
+
+    assert rules.release(view, "a", 1, at) is None
+    assert rules.release(view, "a", 1, at - timedelta(microseconds=1)) is not None
+
+
+@pytest.mark.anyio
+@on_memory
+@pytest.mark.parametrize("token", ["1", True, 0, 1.0])
+async def test_a_token_that_is_not_a_positive_int_is_refused_naming_it(
+    store: EventStore, token: object
+) -> None:
+    leases = LeaseService(store)
+    for call in (
+        leases.renew(HUB, RESOURCE, "a", token, ttl=30),  # type: ignore[arg-type]
+        leases.release(HUB, RESOURCE, "a", token),  # type: ignore[arg-type]
+        leases.check_token(HUB, RESOURCE, token),  # type: ignore[arg-type]
+    ):
+        with pytest.raises(InvalidLeaseRequest) as refused:
+            await call
+        assert str(refused.value) == f"token must be an int >= 1, got {token!r}"
