@@ -104,6 +104,7 @@ async def test_a_stream_mixing_old_and_new_events_folds_to_the_last_ones_state(
 
     assert lease is not None and folded == rules.view_after(HUB, RESOURCE, history[-1])
     assert (folded.hub_id, folded.resource_id, folded.version) == (HUB, RESOURCE, 5)
+    assert (folded.capacity, folded.changed_at) == (2, history[-1].recorded_at)
     assert [(h.owner, h.token) for h in folded.holders] == [("a", 1), ("c", lease.token)]
 
 
