@@ -86,7 +86,10 @@ class RedisSettings:
         """
         raw = url.raw if isinstance(url, StoreURL) else url
         where = redact(raw)
-        parts = urlsplit(raw)
+        try:
+            parts = urlsplit(raw)
+        except ValueError as exc:  # an unclosed IPv6 bracket
+            raise StoreConfigurationError(f"{where!r} is not a valid URL: {exc}") from None
         scheme = parts.scheme.lower()
         if scheme not in PLAIN_SCHEMES and scheme not in CLUSTER_SCHEMES:
             raise StoreConfigurationError(f"{where!r} is not a Redis store URL")

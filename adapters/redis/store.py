@@ -114,10 +114,10 @@ class RedisEventStore(EventStore):
             settings = RedisSettings.from_url(client_or_url, **options)
         elif isinstance(client_or_url, redis.Redis | RedisCluster):
             self._client = client_or_url
+            # A cluster= given is kept, for _check_client to hold against the client.
             settings = RedisSettings.for_client(
                 _describe(client_or_url),
-                cluster=isinstance(client_or_url, RedisCluster),
-                **options,
+                **{"cluster": isinstance(client_or_url, RedisCluster), **options},
             )
         else:
             raise StoreConfigurationError(
@@ -274,7 +274,8 @@ class RedisEventStore(EventStore):
         if isinstance(synced, Exception) or int(synced[0]) < 1:
             raise BackendUnavailable(
                 f"Redis at {self.where} did not confirm within {self.wait_for_aof_timeout}s that "
-                f"the append reached its AOF on disk (WAITAOF: {synced!r}); retry the same batch"
+                f"the append reached its AOF on disk (WAITAOF: {_waitaof_answer(synced)}); "
+                "retry the same batch"
             )
         return reply
 
@@ -500,6 +501,12 @@ def _config(node: redis.Redis, name: str) -> str | None:
         return node.config_get(name).get(name)
     except rex.ResponseError:
         return None
+
+
+def _waitaof_answer(synced: object) -> str:
+    """The server's own words for a refused WAITAOF (redis-py's repr of an
+    error reply drops them), else the reply as it came."""
+    return f"{type(synced).__name__}: {synced}" if isinstance(synced, Exception) else repr(synced)
 
 
 def _describe(client: Client) -> str:

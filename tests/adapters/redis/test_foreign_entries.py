@@ -173,3 +173,16 @@ async def test_an_import_sets_foreign_entries_aside_too(store: RedisEventStore) 
     ]
     assert await store.import_events(other, stored) == 1
     assert [e.event_id async for e in store.read_log(other)] == [source[0].event_id]
+
+
+async def test_a_foreign_entry_between_own_ones_is_stepped_over_before_an_append_sets_it_aside(
+    store: RedisEventStore,
+) -> None:
+    await store.append(HUB, A, [registered(), *checks(1)])
+    keys = keys_of(store)
+    client_of(store).xadd(keys.log, {"x": "1"}, id="2-1")
+    client_of(store).xadd(keys.log, {"s": A}, id="3-0")  # an own entry, by hand: no append
+    client_of(store).hset(keys.meta, "head", 3)
+
+    assert await positions(store) == [1, 2, 3]
+    assert [e.position async for e in store.read_log(HUB, after=1)] == [2, 3]

@@ -37,3 +37,9 @@ def test_the_meta_key_names_its_hub_and_nothing_else_does() -> None:
     assert redis_keys.hub_of_meta_key("p*x", keys.log) is None
     assert redis_keys.hub_of_meta_key("p", keys.meta) is None
     assert redis_keys.meta_pattern("p*x[1]?") == "p\\*x\\[1\\]\\?:{*}:meta"
+
+
+@pytest.mark.parametrize("key", ["p:{}:meta", "p:{a{b}:meta", "p:{a}b}:meta", "p:{a}:x:{b}:meta"])
+def test_a_meta_key_whose_hub_part_is_empty_or_holds_a_brace_names_no_hub(key: str) -> None:
+    # SCAN's pattern p:{*}:meta matches these too; none is a hub's meta key.
+    assert redis_keys.hub_of_meta_key("p", key) is None
