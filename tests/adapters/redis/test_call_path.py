@@ -115,60 +115,60 @@ async def test_a_blocking_read_after_close_names_the_closed_store(redis_url: str
     assert str(caught.value) == f"the Redis store at {store.where} is closed"
 
 
+class HeldReads:
+    """A blocking call that counts itself in and then waits to be released
+    (at most 10 s): what a subscriber's XREAD BLOCK does to its thread."""
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+        self.running = 0
+        self._lock = threading.Lock()
+
+    def __call__(self, nodes: Nodes) -> None:
+        with self._lock:
+            self.running += 1
+        self.release.wait(10)
+
+    async def until_running(self, count: int) -> None:
+        with anyio.fail_after(5):
+            while self.running < count:
+                await anyio.sleep(0.01)
+
+
 async def test_blocking_reads_leave_the_worker_threads_of_other_calls_free(
     store: RedisEventStore,
 ) -> None:
     await store.open()
     threads = int(anyio.to_thread.current_default_thread_limiter().total_tokens)
-    release = threading.Event()
-    running = [0]
-    lock = threading.Lock()
-
-    def blocked(nodes: Nodes) -> None:
-        with lock:
-            running[0] += 1
-        release.wait(10)
-
+    held = HeldReads()
     try:
         async with anyio.create_task_group() as tg:
             for _ in range(threads):
-                tg.start_soon(store.calls.run_blocking, blocked)
-            with anyio.fail_after(5):
-                while running[0] < threads:
-                    await anyio.sleep(0.01)
+                tg.start_soon(store.calls.run_blocking, held)
+            await held.until_running(threads)
             with anyio.fail_after(1):
                 assert await store.calls.run(lambda nodes: nodes.any().ping()) is True
-            release.set()
+            held.release.set()
     finally:
-        release.set()
+        held.release.set()
 
 
 async def test_a_thousand_blocking_reads_run_at_once_and_the_next_waits(
     store: RedisEventStore,
 ) -> None:
     await store.open()
-    release = threading.Event()
-    running = [0]
-    lock = threading.Lock()
-
-    def blocked(nodes: Nodes) -> None:
-        with lock:
-            running[0] += 1
-        release.wait(10)
-
+    held = HeldReads()
     try:
         async with anyio.create_task_group() as tg:
             for _ in range(1001):
-                tg.start_soon(store.calls.run_blocking, blocked)
-            with anyio.fail_after(5):
-                while running[0] < 1000:
-                    await anyio.sleep(0.01)
+                tg.start_soon(store.calls.run_blocking, held)
+            await held.until_running(1000)
             await anyio.sleep(0.1)
-            assert running[0] == 1000
-            release.set()
+            assert held.running == 1000
+            held.release.set()
     finally:
-        release.set()
-    assert running[0] == 1001
+        held.release.set()
+    assert held.running == 1001
 
 
 def owner_of(cluster: LocalCluster, slot: int) -> int:
