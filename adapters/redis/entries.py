@@ -132,4 +132,5 @@ def _number(value: bytes | None) -> int:
 
 
 def pairs(flat: Sequence[bytes]) -> list[tuple[bytes, bytes]]:
+    """A flat ``[k1, v1, k2, v2, …]`` reply as its (key, value) pairs."""
     return list(zip(flat[::2], flat[1::2], strict=True))

@@ -300,7 +300,8 @@ class RedisEventStore(EventStore):
         args = [stream, after_version, before, int(backwards), min(limit, LUA_EXACT)]
         entries = await self._on_hub(hub_id, _read_stream_page, args)
         return [
-            entries_.stored(hub_id, entry_id, dict(_pairs(fields))) for entry_id, fields in entries
+            entries_.stored(hub_id, entry_id, dict(entries_.pairs(fields)))
+            for entry_id, fields in entries
         ]
 
     async def _read_log_page(self, hub_id: str, *, after: int, limit: int) -> Sequence[StoredEvent]:
@@ -455,7 +456,7 @@ def _resolve(
     hub_id: str, stream: str, batch: Sequence[NewEvent], found: list[bytes]
 ) -> AppendResult:
     written = []
-    for event_id, where in _pairs(found):
+    for event_id, where in entries_.pairs(found):
         written_stream, version, position = where.split(b"\0")
         written.append(
             (UUID(event_id.decode()), written_stream.decode(), int(version), int(position))
@@ -463,10 +464,6 @@ def _resolve(
     result = resolve_retry(hub_id, stream, batch, written)
     assert result is not None  # found is never empty
     return result
-
-
-def _pairs(flat: Sequence[bytes]) -> list[tuple[bytes, bytes]]:
-    return list(zip(flat[::2], flat[1::2], strict=True))
 
 
 def _probe_waitaof(node: redis.Redis, version: str) -> None:
