@@ -13,11 +13,13 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from collections import Counter
 from pathlib import Path
 
 import click
 
+from . import trial
 from .areas import AREAS, PARTS, SCOPES, part_of
 from .equivalent import EQUIVALENT
 
@@ -138,6 +140,36 @@ def survivors(part: str, diff: bool) -> None:
                 ["mutmut", "show", name], check=False, cwd=ROOT, capture_output=True, text=True
             )
             click.echo(shown.stdout)
+
+
+@main.command(name="try", context_settings={"ignore_unknown_options": True})
+@click.argument("name")
+@click.argument("pytest_args", nargs=-1, type=click.UNPROCESSED, required=True)
+@click.option(
+    "--mutants",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=ROOT / "mutants",
+    show_default=True,
+    help="the mutants/ tree of a run (of a clone at the same commit)",
+)
+def try_(name: str, pytest_args: tuple[str, ...], mutants: Path) -> None:
+    """Apply mutant NAME to a scratch copy of the sources and run pytest
+    PYTEST_ARGS there: "killed" (exit 0) if the tests fail, "survived"
+    (exit 1) if they pass.  For checking, in seconds, that a new test
+    kills the survivor it was written for."""
+    try:
+        mutant = trial.Mutant.named(name)
+        with tempfile.TemporaryDirectory(prefix="hublog-try-") as scratch:
+            sources = trial.copy_sources(ROOT, Path(scratch) / "src")
+            trial.apply(mutant, mutants, sources)
+            command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-x"]
+            code = subprocess.call([*command, *pytest_args], cwd=sources)
+    except trial.NoSuchMutant as exc:
+        raise click.UsageError(str(exc)) from exc
+    if code in (0, 5):  # 5: no tests ran: nothing can have killed it
+        click.echo(f"survived: {name}" + (" (no tests collected)" if code == 5 else ""))
+        sys.exit(1)
+    click.echo(f"killed: {name} (pytest exit code {code})")
 
 
 if __name__ == "__main__":
