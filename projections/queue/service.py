@@ -119,7 +119,10 @@ class QueueService:
         Raises: ReservationTimeout (the request has left the queue); and see
         the class.
         """
-        ask = self._ask(hub_id, requirements, owner_id, ttl, wait, heartbeat or self.heartbeat)
+        # ``is None``, not ``or``: a falsy heartbeat (0, False) is a bad argument
+        # to refuse, not a request for the default.
+        beat = self.heartbeat if heartbeat is None else heartbeat
+        ask = self._ask(hub_id, requirements, owner_id, ttl, wait, beat)
         head = await self.store.head(hub_id) if wait > 0 else 0
         got = await self._attempt(ask, None, await pool(hub_id))
         if isinstance(got, Reservation):
