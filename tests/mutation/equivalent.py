@@ -8,6 +8,9 @@ change (mutmut numbers the mutants of one function in order).
 
 from __future__ import annotations
 
+from .equivalent_projections import EQUIVALENT_PROJECTIONS
+from .equivalent_redis import EQUIVALENT_REDIS
+
 _FIXMAP_FLOOR = (
     "a stored payload always holds the tag and the event id, so its fixmap header "
     "is at least 0x82: 0x81 never occurs"
@@ -97,3 +100,6 @@ EQUIVALENT.update(
 EQUIVALENT["eventstore.store.xǁEventStoreǁ__init____mutmut_4"] = (  # _closed = None
     "None is falsy like False: the store reads `if self._closed` / `while not self._closed`"
 )
+
+EQUIVALENT.update(EQUIVALENT_REDIS)
+EQUIVALENT.update(EQUIVALENT_PROJECTIONS)
