@@ -184,6 +184,7 @@ SCOPES: dict[str, tuple[str, ...]] = {
         "tests/hub/",
         "tests/leases/",
         "tests/recorder/test_advisor.py",
+        "tests/recorder/test_advisor_rules.py",
         *_PROJECTION_BACKENDS,
     ),
     "projections-metrics": (*_PROJECTIONS, *_PROJECTION_BACKENDS),
