@@ -225,3 +225,20 @@ def test_the_lock_s_changed_at_follows_each_renewal_and_release() -> None:
     log.add(LockReleased(owner="a", token=1), 7)
     lock = the_lock(log.state())
     assert (lock.changed_at, lock.renewals, lock.releases, lock.holders) == (at(7), 1, 1, ())
+
+
+# -- grants ------------------------------------------------------------------------
+
+
+def test_a_grant_past_capacity_and_with_an_old_token_records_both_in_words() -> None:
+    log = Log()
+    log.grant(0, owner="a", token=5)
+    log.grant(1, owner="b", token=5)  # a is live: two holders of a mutex
+    state = log.state()
+    assert anomalies(state) == [
+        (rules.TOKEN_NOT_INCREASING, "token 5 after token 5"),
+        (rules.OVER_CAPACITY, "2 live holders, capacity 1"),
+    ]
+    lock = the_lock(state)
+    assert [h.owner for h in lock.holders] == ["a", "b"]
+    assert lock.last_token == 5
