@@ -115,3 +115,11 @@ def test_a_later_advice_replaces_the_earlier() -> None:
         reason="",
         advised_at=at(25),
     )
+
+
+def test_a_hub_event_is_folded_through_the_projection_without_quarantine() -> None:
+    log = Log()
+    log.add(HubStopped(reason="drain"), 3, "hub")
+    state = log.state()
+    assert (state.meta.quarantined, state.meta.position) == (0, 1)
+    assert (state.meta.hub.stopped_at, state.meta.hub.stop_reason) == (at(3), "drain")

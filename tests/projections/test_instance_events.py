@@ -15,7 +15,7 @@ from eventstore import (
     ResourceStatus,
     ResourceType,
 )
-from eventstore.events import InstanceRecovered, InstanceUpdated, RecoveryFailed
+from eventstore.events import InstanceRecovered, InstanceUpdated, MetricsRolledUp, RecoveryFailed
 from projections import HubState, InstanceState, rules
 from tests.projections.handmade import Log, at
 
@@ -123,3 +123,46 @@ def test_the_summary_averages_memory_over_available_instances() -> None:
         sample = MetricsSampled(metrics=Metrics(memory_percent=memory), sampled_at=at(1))
         log.add(sample, 1, f"metrics/{name}")
     assert log.state().summary.memory_percent == 40.0
+
+
+def test_a_registration_keeps_every_field_gleitzeit_sends() -> None:
+    metrics = Metrics(cpu_percent=12.0, request_count=40)
+    log = Log()
+    event = registered(
+        status=ResourceStatus.DEGRADED,
+        metrics=metrics,
+        health_checks_failed=2,
+        last_health_check=at(-30),
+        created_at=at(-3600),
+        updated_at=at(-60),
+    )
+    log.add(event, 0, A)
+    instance = log.state().instances["a"]
+    assert (instance.metrics, instance.health_checks_failed) == (metrics, 2)
+    assert (instance.last_health_check, instance.created_at, instance.updated_at) == (
+        at(-30),
+        at(-3600),
+        at(-60),
+    )
+    assert (instance.status, instance.registered_at) == (ResourceStatus.DEGRADED, at(0))
+
+
+def test_a_registration_as_healthy_is_recorded_and_kept_healthy() -> None:
+    log = Log()
+    log.add(registered(status=ResourceStatus.HEALTHY), 0, A)
+    state = log.state()
+    assert anomalies(state) == [
+        (rules.HEALTHY_WITHOUT_CHECK, "registered as healthy before any check")
+    ]
+    assert state.instances["a"].status is ResourceStatus.HEALTHY
+
+
+def test_a_rollup_on_a_metrics_stream_leaves_the_instance_s_metrics_alone() -> None:
+    log = Log()
+    log.add(registered(), 0, A)
+    sample = Metrics(cpu_percent=30.0)
+    log.add(MetricsSampled(metrics=sample, sampled_at=at(1)), 1, "metrics/a")
+    log.add(MetricsRolledUp(resolution_s=60, through_version=1, buckets=()), 2, "metrics/a")
+    state = log.state()
+    assert state.instances["a"].metrics == sample
+    assert (state.meta.quarantined, anomalies(state)) == (0, [])
