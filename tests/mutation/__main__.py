@@ -1,10 +1,14 @@
-"""``python -m tests.mutation run PART…`` / ``report`` / ``survivors PART``.
+"""``python -m tests.mutation run PART…`` / ``report`` / ``survivors PART`` / ``save PART…``.
 
 ``run`` hands a part's globs to ``mutmut run`` (from the repository root,
 where ``[tool.mutmut]`` in pyproject.toml configures it); ``report`` reads
 the verdicts mutmut stored under ``mutants/`` and prints one Markdown table
 of kill rates per area and part; ``survivors`` lists a part's surviving
-mutants, each with its diff, for the review docs/testing.md records.
+mutants, each with its diff, for the review docs/testing.md records;
+``save`` keeps a part's verdicts in the repository (``saved.py``), beneath
+which ``report`` and ``run --survivors`` read those of ``mutants/``.
+``--root`` names the checkout whose ``mutants/`` to use (a clone the run
+was made in), by default this one.
 """
 
 from __future__ import annotations
@@ -15,11 +19,12 @@ import subprocess
 import sys
 import tempfile
 from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
 
-from . import trial
+from . import saved, trial
 from .areas import AREAS, PARTS, SCOPES, part_of
 from .equivalent import EQUIVALENT
 
@@ -32,8 +37,17 @@ SURVIVED = {0}
 
 
 @click.group()
-def main() -> None:
+@click.option(
+    "--root",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=ROOT,
+    show_default=True,
+    help="the checkout the run is made in (its mutants/)",
+)
+@click.pass_context
+def main(ctx: click.Context, root: Path) -> None:
     """The mutation run, by area (docs/testing.md)."""
+    ctx.obj = root.resolve()
 
 
 @main.command()
@@ -45,34 +59,54 @@ def main() -> None:
     is_flag=True,
     help="re-run only the part's mutants not killed last time (after adding tests)",
 )
-def run(parts: tuple[str, ...], max_children: int, only_survivors: bool) -> None:
+@click.pass_obj
+def run(root: Path, parts: tuple[str, ...], max_children: int, only_survivors: bool) -> None:
     """Run mutmut over the mutants of PARTS, one part after another, each
     with only its area's tests (SCOPES).  Named mutants are always re-run,
     judged or not (mutmut skips judged ones only when given no names)."""
     for part in parts:
         click.echo(f"== {part}")
-        names = _not_killed(part) if only_survivors else list(PARTS[part])
+        names = _not_killed(root, part) if only_survivors else list(PARTS[part])
         if not names:
             click.echo("nothing to re-run")
             continue
         command = ["mutmut", "run", "--max-children", str(max_children), *names]
         scope = {"HUBLOG_MUTATION_SCOPE": ",".join(SCOPES[part])}
-        code = subprocess.call(command, cwd=ROOT, env={**os.environ, **scope})
+        code = subprocess.call(command, cwd=root, env={**os.environ, **scope})
         if code:
             sys.exit(code)
 
 
-def _verdicts() -> dict[str, int | None]:
+def _run_verdicts(root: Path) -> dict[str, int | None]:
+    """The verdicts in ``root``'s mutants/ (None: not run there)."""
     verdicts: dict[str, int | None] = {}
-    for meta in (ROOT / "mutants").rglob("*.meta"):
+    for meta in (root / "mutants").rglob("*.meta"):
         verdicts.update(json.loads(meta.read_text())["exit_code_by_key"])
     return verdicts
 
 
-def _not_killed(part: str) -> list[str]:
+def _verdicts(root: Path, strict: bool = False) -> dict[str, int | None]:
+    """The saved verdicts of every part, with those judged in ``root``'s
+    mutants/ over them.  Stale saved ones are left out with a warning, or
+    refused if ``strict``."""
+    verdicts: dict[str, int | None] = {}
+    for part in PARTS:
+        try:
+            verdicts.update(saved.load(ROOT, part))
+        except saved.StaleVerdicts as exc:
+            if strict:
+                raise click.ClickException(str(exc)) from exc
+            click.echo(f"warning: saved verdicts left out: {exc}", err=True)
+    for name, code in _run_verdicts(root).items():
+        if code is not None or name not in verdicts:
+            verdicts[name] = code
+    return verdicts
+
+
+def _not_killed(root: Path, part: str) -> list[str]:
     return sorted(
         name
-        for name, code in _verdicts().items()
+        for name, code in _verdicts(root, strict=True).items()
         if part_of(name) == part and name not in EQUIVALENT and code not in KILLED
     )
 
@@ -104,9 +138,10 @@ def _row(label: str, counts: Counter[str]) -> str:
 
 
 @main.command()
-def report() -> None:
+@click.pass_obj
+def report(root: Path) -> None:
     """Kill rate of non-equivalent mutants, per area and part."""
-    verdicts = _verdicts()
+    verdicts = _verdicts(root)
     by_part: dict[str, list[str]] = {part: [] for part in PARTS}
     for name in verdicts:
         part = part_of(name)
@@ -128,18 +163,37 @@ def report() -> None:
 @main.command()
 @click.argument("part", type=click.Choice(sorted(PARTS)))
 @click.option("--diff/--no-diff", default=True, help="show each mutant's diff")
-def survivors(part: str, diff: bool) -> None:
+@click.pass_obj
+def survivors(root: Path, part: str, diff: bool) -> None:
     """The surviving, non-equivalent mutants of PART."""
-    verdicts = _verdicts()
+    verdicts = _verdicts(root)
     for name, code in sorted(verdicts.items()):
         if part_of(name) != part or name in EQUIVALENT or code in KILLED or code is None:
             continue
         click.echo(f"## {name} (exit code {code})")
         if diff:
             shown = subprocess.run(
-                ["mutmut", "show", name], check=False, cwd=ROOT, capture_output=True, text=True
+                ["mutmut", "show", name], check=False, cwd=root, capture_output=True, text=True
             )
             click.echo(shown.stdout)
+
+
+@main.command()
+@click.argument("parts", nargs=-1, required=True, type=click.Choice(sorted(PARTS)))
+@click.pass_obj
+def save(root: Path, parts: tuple[str, ...]) -> None:
+    """Keep the verdicts judged in --root's mutants/ for PARTS in
+    tests/mutation/verdicts/ (merged with those already saved)."""
+    judged = _run_verdicts(root)
+    commit = saved.head(root)
+    date = datetime.now(UTC).strftime("%Y-%m-%d")
+    for part in parts:
+        mine = {name: code for name, code in judged.items() if part_of(name) == part}
+        try:
+            count = saved.save(ROOT, part, mine, commit, date)
+        except saved.StaleVerdicts as exc:
+            raise click.ClickException(f"{part}: {exc}") from exc
+        click.echo(f"{part}: {count} verdicts saved (judged on {commit[:7]})")
 
 
 @main.command(name="try", context_settings={"ignore_unknown_options": True})

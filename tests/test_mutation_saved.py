@@ -1,0 +1,41 @@
+"""The saved verdicts of the mutation run (tests/mutation/saved.py): each
+part's sources are found on disk, so the staleness check compares the
+right files, and a saved file holds its own part's mutants only."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.mutation import saved
+from tests.mutation.areas import PARTS, part_of
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize("part", sorted(PARTS))
+def test_every_part_s_sources_are_on_disk(part: str) -> None:
+    paths = saved.source_paths(part)
+    assert paths
+    missing = [path for path in paths if not (ROOT / path).exists()]
+    assert missing == []
+
+
+def test_a_package_part_names_its_folder_and_a_module_part_its_file() -> None:
+    assert saved.source_paths("projections-hub") == [
+        "projections/hub/",
+        "projections/health.py",
+        "projections/advisor.py",
+    ]
+
+
+@pytest.mark.parametrize("path", sorted(saved.VERDICTS.glob("*.json")), ids=lambda p: p.stem)
+def test_a_saved_file_holds_its_own_part_s_verdicts(path: Path) -> None:
+    record = json.loads(path.read_text())
+    assert len(record["commit"]) == 40
+    names = record["verdicts"]
+    assert names
+    assert {part_of(name) for name in names} == {path.stem}
+    assert all(isinstance(code, int) for code in names.values())
