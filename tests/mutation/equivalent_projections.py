@@ -1,8 +1,14 @@
-"""The projections' surviving mutants judged equivalent (2026-12-05 run)."""
+"""The projections' surviving mutants judged equivalent (2026-12-05 and 2026-12-06 runs)."""
 
 from __future__ import annotations
 
 _CLOCK = "projections.leases.clock.xǁBackendClockǁ"
+
+_NO_EMPTY_ENTITY = (
+    "the fallback for a stream without an entity id is never taken: the log "
+    "refuses 'instance', 'metrics' and 'lock' without '/<id>' and an empty id "
+    "(eventstore.streams.check_stream), so entity_of never returns None or ''"
+)
 
 EQUIVALENT_PROJECTIONS: dict[str, str] = {
     _CLOCK + "__init____mutmut_8": (  # _checked = None
@@ -28,5 +34,24 @@ EQUIVALENT_PROJECTIONS: dict[str, str] = {
     "projections.leases.service.xǁLeaseServiceǁ_append__mutmut_3": (  # always view.version
         "a new lock's version is 0, and the store reads expected_version 0 as "
         "NO_STREAM (eventstore.backend.expected_version_matches)"
+    ),
+    "projections.hub.locks.x_fold_lock_event__mutmut_4": _NO_EMPTY_ENTITY,
+    "projections.hub.instances.x_fold_instance_event__mutmut_4": _NO_EMPTY_ENTITY,
+    "projections.hub.instances.x_fold_sample__mutmut_4": _NO_EMPTY_ENTITY,
+    "projections.health.xǁHealthProjectionǁevolve__mutmut_4": _NO_EMPTY_ENTITY,
+    "projections.hub.locks.x__judged_at__mutmut_4": (  # > -> >= for decided_at
+        "a decided_at equal to recorded_at is judged at recorded_at instead: the same instant"
+    ),
+    "projections.keys.x_entity_of__mutmut_4": (
+        "a different maxsplit changes only the parts after the first, and [0] is all that is read"
+    ),
+    "projections.keys.x_entity_of__mutmut_6": (
+        "a different maxsplit changes only the parts after the first, and [0] is all that is read"
+    ),
+    "projections.keys.x_ts__mutmut_6": (
+        "a change to the one-minute memo costs a re-format, never a different string"
+    ),
+    "projections.keys.x_ts__mutmut_18": (
+        "a change to the one-minute memo costs a re-format, never a different string"
     ),
 }
