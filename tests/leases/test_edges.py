@@ -9,7 +9,7 @@ backend: these run on the memory store (the round trips run on all).
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -282,3 +282,20 @@ async def test_a_token_that_is_not_a_positive_int_is_refused_naming_it(
         with pytest.raises(InvalidLeaseRequest) as refused:
             await call
         assert str(refused.value) == f"token must be an int >= 1, got {token!r}"
+
+
+def test_renewing_one_lease_of_a_semaphore_leaves_the_other_holders_as_they_were() -> None:
+    at = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
+    mine = LeaseHolder(owner="a", token=1, ttl_s=30, expires_at=at + timedelta(seconds=5))
+    other = LeaseHolder(owner="b", token=2, ttl_s=20, expires_at=at + timedelta(seconds=9))
+    view = LockView(hub_id=HUB, resource_id=RESOURCE, version=2, capacity=2, holders=(mine, other))
+
+    change = rules.renew(view, "a", 1, 60.0, at)
+
+    assert change is not None
+    (renewed,) = change.events
+    assert isinstance(renewed, LockRenewed)
+    assert renewed.holders == (
+        LeaseHolder(owner="a", token=1, ttl_s=60.0, expires_at=at + timedelta(seconds=60)),
+        other,
+    )
