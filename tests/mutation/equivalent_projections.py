@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 _CLOCK = "projections.leases.clock.xǁBackendClockǁ"
+_FOLLOW = "projections.queue.follow."
+_SERVICE = "projections.queue.service.xǁQueueServiceǁ"
+_FIRST_POOL_READ = "the first pass reads the pool whatever pool_changed says: no candidates yet"
 
 _NO_EMPTY_ENTITY = (
     "the fallback for a stream without an entity id is never taken: the log "
@@ -53,5 +56,69 @@ EQUIVALENT_PROJECTIONS: dict[str, str] = {
     ),
     "projections.keys.x_ts__mutmut_18": (
         "a change to the one-minute memo costs a re-format, never a different string"
+    ),
+    # The queue (2026-12-06 re-run on 1ba66ff).
+    **dict.fromkeys(
+        [
+            _FOLLOW + "x__follow__mutmut_1",
+            _FOLLOW + "x__follow__mutmut_2",
+            _FOLLOW + "x__follow__mutmut_13",
+            _FOLLOW + "x__follow__mutmut_14",
+            _FOLLOW + "xǁWakerǁ__init____mutmut_4",
+            _FOLLOW + "xǁWakerǁ__init____mutmut_5",
+        ],
+        "Waker.following is written and never read (dead state, to be removed "
+        "with the queue part's next whole run)",
+    ),
+    _FOLLOW + "xǁWakerǁ__init____mutmut_2": _FIRST_POOL_READ,
+    _FOLLOW + "xǁWakerǁ__init____mutmut_3": _FIRST_POOL_READ,
+    _SERVICE + "_until_granted__mutmut_1": _FIRST_POOL_READ,
+    _SERVICE + "_until_granted__mutmut_5": "pool_changed None or False: both falsy",
+    _FOLLOW + "xǁWakerǁ__init____mutmut_6": (
+        "request_id '' or None before the loop sets it: neither matches a queued "
+        "request, so concerns() answers the same"
+    ),
+    _FOLLOW + "x_waiting__mutmut_3": (
+        "result's initial value is never returned: body either returns (and "
+        "result is set) or raises (and failure is raised)"
+    ),
+    "projections.queue.match.x_requirements_of__mutmut_7": ("_listed ignores its key argument"),
+    **dict.fromkeys(
+        [
+            "projections.queue.match.x_requirements_of__mutmut_16",
+            "projections.queue.match.x_requirements_of__mutmut_19",
+            "projections.queue.match.x_requirements_of__mutmut_20",
+        ],
+        "strict or lax makes no difference to Requirements: its fields are str "
+        "tuples and a str enum, which lax mode converts nothing into",
+    ),
+    "projections.queue.readmodel.xǁQueueProjectionǁevolve__mutmut_8": (
+        "ended() is None exactly when the event is not an Ended: or and and agree"
+    ),
+    "projections.queue.rules.x_grant__mutmut_19": (
+        "a newcomer's fresh request id is not in the queue, and ahead_of answers "
+        "for an id not in the queue as for None: everyone"
+    ),
+    _SERVICE + "_attempt__mutmut_8": (
+        "view.find(None) is None (no queued request has no id), and mine is read only when joined"
+    ),
+    _SERVICE + "_leave__mutmut_1": "ask.waiting None or False: both falsy",
+    _SERVICE + "_record__mutmut_34": "ask.waiting None or False: both falsy",
+    _SERVICE + "_record__mutmut_35": (
+        "ask.waiting left True after the grant: the task group (and the heartbeat "
+        "that reads it) is cancelled as the grant returns; a first attempt has no heartbeat"
+    ),
+    _SERVICE + "_until_granted__mutmut_24": (
+        "now == deadline exactly (a monotonic float) costs one more attempt, "
+        "then now > deadline: the same timeout"
+    ),
+    **dict.fromkeys(
+        [
+            _SERVICE + "reserve__mutmut_21",
+            _SERVICE + "reserve__mutmut_23",
+            _SERVICE + "reserve__mutmut_25",
+        ],
+        "the head is read (or set to 1) for wait == 0, where it is never used: "
+        "a request that may not wait never follows the log",
     ),
 }
