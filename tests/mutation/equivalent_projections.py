@@ -4,6 +4,8 @@ from __future__ import annotations
 
 _CLOCK = "projections.leases.clock.xǁBackendClockǁ"
 _FOLLOW = "projections.queue.follow."
+_METRICS = "projections.metrics.xǁMetricsProjectionǁ"
+_METRICS_FN = "projections.metrics.x_"
 _SERVICE = "projections.queue.service.xǁQueueServiceǁ"
 _FIRST_POOL_READ = "the first pass reads the pool whatever pool_changed says: no candidates yet"
 
@@ -121,4 +123,30 @@ EQUIVALENT_PROJECTIONS: dict[str, str] = {
         "the head is read (or set to 1) for wait == 0, where it is never used: "
         "a request that may not wait never follows the log",
     ),
+    # The metrics projection (2026-12-06 re-run on 1ba66ff).
+    **dict.fromkeys(
+        [_METRICS_FN + "_younger__mutmut_8", _METRICS_FN + "_younger__mutmut_10"],
+        "item [1] of a split is the same for any maxsplit of at least 1",
+    ),
+    _METRICS_FN + "_younger__mutmut_9": (
+        "keys have at most three parts and ids never hold '{': rsplit's [1] is split's"
+    ),
+    _METRICS_FN + "_younger__mutmut_13": (
+        "the filtered dict equals the table when nothing was dropped; tables are "
+        "never compared by identity (a copy, in time only)"
+    ),
+    **dict.fromkeys(
+        [_METRICS + "_minute_of__mutmut_" + n for n in ("1", "5", "6", "16")]
+        + [_METRICS + "_rolled__mutmut_" + n for n in ("3", "6", "7")],
+        "the one-minute memo missed more often: the same floored minute, in more time",
+    ),
+    _METRICS + "_rolled__mutmut_5": (
+        "_sampled calls cuts() just before, which always sets the span: the "
+        "shortcut's condition is the same"
+    ),
+    _METRICS + "_rolled_up__mutmut_41": "an equal until replaced by an equal one",
+    _METRICS + "tick__mutmut_7": (
+        "a second expiry pass in the same minute, with the same cuts, expires nothing more"
+    ),
+    _METRICS + "fingerprint__mutmut_7": "Projection.fingerprint ignores hub_id",
 }
