@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from .equivalent_projections import EQUIVALENT_PROJECTIONS
 from .equivalent_redis import EQUIVALENT_REDIS
+from .equivalent_sql import EQUIVALENT_SQL
 
 _FIXMAP_FLOOR = (
     "a stored payload always holds the tag and the event id, so its fixmap header "
@@ -103,3 +104,4 @@ EQUIVALENT["eventstore.store.xǁEventStoreǁ__init____mutmut_4"] = (  # _closed 
 
 EQUIVALENT.update(EQUIVALENT_REDIS)
 EQUIVALENT.update(EQUIVALENT_PROJECTIONS)
+EQUIVALENT.update(EQUIVALENT_SQL)
