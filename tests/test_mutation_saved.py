@@ -39,3 +39,20 @@ def test_a_saved_file_holds_its_own_part_s_verdicts(path: Path) -> None:
     assert names
     assert {part_of(name) for name in names} == {path.stem}
     assert all(isinstance(code, int) for code in names.values())
+
+
+def test_a_mutant_s_file_is_its_module_s() -> None:
+    assert saved.file_of(ROOT, "adapters.sql.follow.xǁKnownHeadsǁpast__mutmut_1") == (
+        "adapters/sql/follow.py"
+    )
+    assert saved.file_of(ROOT, "projections.hub.instances.x_fold__mutmut_3") == (
+        "projections/hub/instances.py"
+    )
+    assert saved.file_of(ROOT, "projections.hub.x_name__mutmut_2") == "projections/hub/__init__.py"
+
+
+def test_stale_verdicts_name_the_changed_modules_as_globs_to_re_run() -> None:
+    stale = saved.StaleVerdicts(
+        "changed", {}, ["adapters/sql/follow.py", "projections/hub/__init__.py"]
+    )
+    assert stale.globs() == ["adapters.sql.follow.*", "projections.hub.*"]

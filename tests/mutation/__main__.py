@@ -13,6 +13,7 @@ was made in), by default this one.
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import os
 import subprocess
@@ -85,17 +86,15 @@ def _run_verdicts(root: Path) -> dict[str, int | None]:
     return verdicts
 
 
-def _verdicts(root: Path, strict: bool = False) -> dict[str, int | None]:
-    """The saved verdicts of every part, with those judged in ``root``'s
-    mutants/ over them.  Stale saved ones are left out with a warning, or
-    refused if ``strict``."""
+def _verdicts(root: Path) -> dict[str, int | None]:
+    """The saved verdicts of every part (less those of changed modules, with
+    a warning), with those judged in ``root``'s mutants/ over them."""
     verdicts: dict[str, int | None] = {}
     for part in PARTS:
         try:
             verdicts.update(saved.load(ROOT, part))
         except saved.StaleVerdicts as exc:
-            if strict:
-                raise click.ClickException(str(exc)) from exc
+            verdicts.update(exc.kept)
             click.echo(f"warning: saved verdicts left out: {exc}", err=True)
     for name, code in _run_verdicts(root).items():
         if code is not None or name not in verdicts:
@@ -104,10 +103,21 @@ def _verdicts(root: Path, strict: bool = False) -> dict[str, int | None]:
 
 
 def _not_killed(root: Path, part: str) -> list[str]:
-    return sorted(
+    """The part's mutants to re-run: those not killed, and every mutant of a
+    module changed since its verdicts were saved (as a glob: mutants/ may
+    not list them yet)."""
+    try:
+        saved.load(ROOT, part)
+        changed: list[str] = []
+    except saved.StaleVerdicts as exc:
+        changed = exc.globs()
+    return changed + sorted(
         name
-        for name, code in _verdicts(root, strict=True).items()
-        if part_of(name) == part and name not in EQUIVALENT and code not in KILLED
+        for name, code in _verdicts(root).items()
+        if part_of(name) == part
+        and name not in EQUIVALENT
+        and code not in KILLED
+        and not any(fnmatch.fnmatchcase(name, glob) for glob in changed)
     )
 
 

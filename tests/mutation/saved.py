@@ -5,8 +5,10 @@ machine; ``save`` writes each part's verdicts (mutant name -> mutmut exit
 code) with the commit they were judged on to ``tests/mutation/verdicts/``.
 ``report`` and ``run --survivors`` read them beneath the verdicts of
 ``mutants/`` (those win).  A mutant's number depends only on its module's
-source, so saved verdicts are used only while the part's source files are
-what they were at that commit; otherwise they are refused, naming the files.
+source, so a module's saved verdicts are used only while its file is what it
+was at that commit; those of a changed module are left out (a warning names
+the file) and ``run --survivors`` re-runs all of its mutants, not the whole
+part.
 A killed verdict is kept as it was judged: tests are only ever added, so a
 kill does not go stale the way a survival does.
 """
@@ -23,7 +25,22 @@ VERDICTS = Path(__file__).resolve().parent / "verdicts"
 
 
 class StaleVerdicts(Exception):
-    """The part's sources changed since its verdicts were saved."""
+    """Some of the part's sources changed since its verdicts were saved;
+    ``kept`` holds the verdicts of the modules that did not."""
+
+    def __init__(
+        self, message: str, kept: dict[str, int | None] | None = None, changed: list[str] = ()
+    ) -> None:
+        super().__init__(message)
+        self.kept = kept or {}
+        self.changed = list(changed)
+
+    def globs(self) -> list[str]:
+        """mutmut name globs of the changed modules (all their mutants)."""
+        return [
+            path.removesuffix(".py").removesuffix("/__init__").replace("/", ".") + ".*"
+            for path in self.changed
+        ]
 
 
 def source_paths(part: str) -> list[str]:
@@ -52,18 +69,32 @@ def changed_since(root: Path, commit: str, part: str) -> list[str]:
 
 
 def load(root: Path, part: str) -> dict[str, int | None]:
-    """The part's saved verdicts ({} if none).  Raises StaleVerdicts."""
+    """The part's saved verdicts ({} if none), less those of modules whose
+    file changed since they were judged.  Raises StaleVerdicts naming those
+    files, with the verdicts that still hold in ``kept``."""
     path = VERDICTS / f"{part}.json"
     if not path.exists():
         return {}
     saved = json.loads(path.read_text())
-    changed = changed_since(root, saved["commit"], part)
+    changed = set(changed_since(root, saved["commit"], part))
+    kept = {
+        name: code for name, code in saved["verdicts"].items() if file_of(root, name) not in changed
+    }
     if changed:
         raise StaleVerdicts(
-            f"{path.name}: judged on {saved['commit'][:7]}, and since then {', '.join(changed)} "
-            "changed (mutant numbers no longer match): run the part whole, then save"
+            f"{path.name}: judged on {saved['commit'][:7]}, and since then {', '.join(sorted(changed))} "
+            "changed (their mutant numbers no longer match): their mutants count as not run",
+            kept,
+            sorted(changed),
         )
-    return saved["verdicts"]
+    return kept
+
+
+def file_of(root: Path, name: str) -> str:
+    """The source file of a mutant (``adapters.sql.follow.xǁKnownHeadsǁpast__mutmut_1``
+    -> ``adapters/sql/follow.py``): its module is all before the last dot."""
+    module = name.rsplit(".", 1)[0].replace(".", "/")
+    return f"{module}/__init__.py" if (root / module).is_dir() else f"{module}.py"
 
 
 def save(root: Path, part: str, verdicts: dict[str, int | None], commit: str, date: str) -> int:
@@ -75,7 +106,10 @@ def save(root: Path, part: str, verdicts: dict[str, int | None], commit: str, da
         raise StaleVerdicts(
             f"the run was on {commit[:7]}, and since then {', '.join(changed)} changed"
         )
-    merged = load(root, part)
+    try:
+        merged = load(root, part)
+    except StaleVerdicts as exc:  # the run judged the changed modules anew
+        merged = exc.kept
     merged.update({name: code for name, code in verdicts.items() if code is not None})
     VERDICTS.mkdir(exist_ok=True)
     record = {"commit": commit, "date": date, "verdicts": dict(sorted(merged.items()))}
