@@ -307,7 +307,9 @@ class PostgresListener(_Signalled):
                 # After LISTEN: whatever committed before is in these heads,
                 # whatever commits after is notified.
                 self._read_heads(conn, new)
-            for note in conn.notifies(timeout=0):
+            # Drained to a list first: psycopg's notifies() holds the
+            # connection's lock while it yields, and _notified may query.
+            for note in list(conn.notifies(timeout=0)):
                 self._notified(conn, by_channel.get(note.channel), note.payload)
             ready, _, _ = select.select([conn.fileno(), self._wake_r.fileno()], [], [])
             if self._wake_r.fileno() in ready:
