@@ -25,6 +25,10 @@ EQUIVALENT_SQL: dict[str, str] = {
         ["adapters.sql.follow.x_channel__mutmut_13", "adapters.sql.follow.x_channel__mutmut_15"],
         "a str literal's type is inferred as a string type: the same text concatenated",
     ),
+    "adapters.sql.rows.x_page__mutmut_3": (
+        "the initial time is read only for a first row whose time is NULL: recorded_at is "
+        "NOT NULL, and the robust page (the one statement giving NULL) is read by stored()"
+    ),
     "adapters.sql.follow.xǁKnownHeadsǁpark__mutmut_4": (
         "waiting >= 0 wakes the parked thread at once and it parks again: CPU, not behaviour"
     ),

@@ -5,8 +5,9 @@ read again with its infinite times as NULL (statements.robust_page)."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 from uuid import UUID
 
@@ -15,7 +16,7 @@ import sqlalchemy as sa
 
 from adapters import open_store
 from adapters.sql import SQLEventStore
-from adapters.sql.rows import stored
+from adapters.sql.rows import INFINITE, page, readable_time, stored
 from adapters.sql.settings import SQLSettings
 from eventstore import CorruptEvent, EventStore, RecordedEvent
 from eventstore.envelope import UNREADABLE_ID, UNREADABLE_TIME, StoredEvent
@@ -118,6 +119,110 @@ def test_the_robust_pages_null_time_is_named_infinite() -> None:
         == "unreadable row at position 42 of hub 'hub-a': recorded_at is infinite or outside years 1-9999"
     )
     assert event.recorded_at == UNREADABLE_TIME
+
+
+@pytest.fixture
+def local_zone_not_utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The process's local zone set to UTC+05:30, so a naive time read as
+    local (not as UTC, as hublog stores it) comes out 5.5 hours off."""
+    monkeypatch.setenv("TZ", "Asia/Kolkata")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+IN_KOLKATA = timezone(timedelta(hours=5, minutes=30))
+
+
+def test_a_naive_stored_time_is_utc_whatever_the_local_zone(local_zone_not_utc: None) -> None:
+    for raw in ("2026-11-01 12:30:15.250000", AT.replace(tzinfo=None)):
+        event = stored(row(recorded_at=raw))
+
+        assert event.recorded_at == AT
+        assert event.recorded_at.tzinfo is UTC
+        assert readable_time(raw) == AT
+
+
+def test_an_aware_stored_time_is_converted_to_utc(local_zone_not_utc: None) -> None:
+    for raw in ("2026-11-01T18:00:15.250000+05:30", AT.astimezone(IN_KOLKATA)):
+        event = stored(row(recorded_at=raw))
+
+        assert event.recorded_at == AT
+        assert event.recorded_at.tzinfo is UTC
+        assert event.recorded_at.hour == 12
+
+
+@pytest.mark.parametrize("raw", [None, INFINITE, "yesterday-ish"])
+def test_an_unreadable_stored_time_reads_as_none(raw: object) -> None:
+    assert readable_time(raw) is None
+
+
+# --- the fast page ---------------------------------------------------------------
+
+
+def test_a_fast_page_of_sqlite_rows_is_the_row_by_row_one(local_zone_not_utc: None) -> None:
+    rows = [
+        row(),
+        row(position=43, version=8, recorded_at="2026-11-01T18:00:15.250000+05:30"),
+        row(position=44, version=9, recorded_at="2026-11-01 12:31:00"),
+    ]
+
+    events = page(rows)
+
+    assert events == [stored(r) for r in rows]
+    assert [e.recorded_at for e in events] == [AT, AT, datetime(2026, 11, 1, 12, 31, tzinfo=UTC)]
+    assert all(e.recorded_at.tzinfo is UTC for e in events)
+
+
+def test_a_fast_page_of_postgresql_rows_is_the_row_by_row_one(local_zone_not_utc: None) -> None:
+    rows = [
+        row(event_id=EVENT_ID, recorded_at=AT.astimezone(IN_KOLKATA)),
+        row(event_id=EVENT_ID, position=43, recorded_at=AT.replace(tzinfo=None)),
+    ]
+
+    events = page(rows)
+
+    assert events == [stored(row()), stored(row(position=43))]
+    assert all(e.recorded_at.tzinfo is UTC and e.recorded_at == AT for e in events)
+
+
+@pytest.mark.parametrize(
+    ("changes", "error", "message"),
+    [
+        ({"recorded_at": INFINITE}, ValueError, "recorded_at is infinite or outside years 1-9999"),
+        ({"recorded_at": ""}, ValueError, "Invalid isoformat string: ''"),
+        ({"data": memoryview(b"payload")}, TypeError, "data is a memoryview"),
+        ({"event_id": "not-a-uuid"}, ValueError, "badly formed hexadecimal UUID string"),
+    ],
+    ids=["infinite time", "empty time", "payload not bytes", "id not a uuid"],
+)
+@pytest.mark.parametrize("first", [True, False], ids=["first row", "second row"])
+def test_a_fast_page_stops_at_the_first_value_that_is_off(
+    changes: dict[str, Any], error: type[Exception], message: str, first: bool
+) -> None:
+    # The caller (store._select_events) then reads the page row by row.
+    off = row(position=43, **changes)
+    with pytest.raises(error) as raised:
+        page([off, row()] if first else [row(), off])
+
+    assert str(raised.value) == message
+
+
+@pytest.mark.external_service
+async def test_hublogs_postgresql_engine_loads_either_infinity_as_the_marker() -> None:
+    # Without the loader psycopg refuses the value and the whole page is read
+    # again through the slower robust statement.
+    with services.postgres_schema() as url:
+        async with open_store(url) as store:
+            assert isinstance(store, SQLEventStore)
+            with store.engine.connect() as conn:
+                values = conn.exec_driver_sql(
+                    "SELECT 'infinity'::timestamptz, '-infinity'::timestamptz, "
+                    "'2026-11-01 12:30:15.25+00'::timestamptz"
+                ).one()
+
+    assert tuple(values) == (INFINITE, INFINITE, AT)
 
 
 # --- through the store ------------------------------------------------------------
