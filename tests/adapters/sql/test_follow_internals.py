@@ -27,6 +27,7 @@ from adapters.sql import SQLEventStore, create_engine
 from adapters.sql import follow as follow_module
 from adapters.sql.engine import Database
 from adapters.sql.follow import KnownHeads, SQLiteChangeCheck, channel
+from adapters.sql.settings import SQLSettings
 from tests.contract.factories import checks
 from tests.deadlines import within
 
@@ -504,3 +505,95 @@ def test_the_change_check_reads_the_heads_of_many_hubs_500_at_a_time(
     assert statements.bound == [500, 500, 200]
     assert [h for n, h in enumerate(hub_ids) if not check.heads.past(h, n)] == []
     assert [h for n, h in enumerate(hub_ids) if check.heads.past(h, n + 1)] == []
+
+
+# Which follower a store gets, and its safety net
+
+SQLITE_MEMORY = ["sqlite://", "sqlite:///:memory:", "sqlite:///"]
+"""SQLite without a file another connection could commit to: ``sqlite:///``
+(an empty path) is a private temporary database per connection."""
+
+
+def follower_of(url: str, dialect: str, **options: Any) -> follow_module.Follower:
+    engine = sa.create_engine(url)
+    try:
+        return follow_module.follower_for(
+            Database.of(engine), SQLSettings(url=url, dialect=dialect, **options)
+        )
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("url", SQLITE_MEMORY)
+def test_sqlite_without_a_file_gets_the_plain_poll(url: str) -> None:
+    assert type(follower_of(url, "sqlite")) is follow_module.Follower
+
+
+def test_a_sqlite_file_gets_the_change_check_unless_it_is_turned_off(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'hublog.db'}"
+
+    checking = follower_of(url, "sqlite", change_check_interval=0.01, poll_interval=7.0)
+    plain = follower_of(url, "sqlite", change_check_interval=0, poll_interval=7.0)
+
+    assert type(checking) is SQLiteChangeCheck
+    assert (checking.interval, checking.poll_interval) == (0.01, 7.0)
+    assert type(plain) is follow_module.Follower
+    assert plain.poll_interval == 7.0
+
+
+def test_postgresql_gets_the_listener_unless_listen_is_off() -> None:
+    # Building a follower opens no connection: no server is needed.
+    url = "postgresql+psycopg://hublog@127.0.0.1:5432/test"
+
+    listener = follower_of(url, "postgresql", poll_interval=7.0)
+    plain = follower_of(url, "postgresql", listen=False, poll_interval=7.0)
+
+    assert type(listener) is follow_module.PostgresListener
+    assert listener.poll_interval == 7.0
+    listener.close()
+    assert type(plain) is follow_module.Follower
+    assert plain.poll_interval == 7.0
+
+
+@pytest.mark.parametrize(
+    ("kind", "options"),
+    [
+        ("postgresql", {}),
+        ("postgresql", {"listen": False}),
+        ("sqlite", {"change_check_interval": 0}),
+    ],
+    ids=["listener", "postgresql poll", "sqlite poll"],
+)
+async def test_every_follower_returns_after_the_poll_interval_when_never_woken(
+    kind: str, options: dict[str, Any], make_url: Callable[[str], str]
+) -> None:
+    async with open_store(make_url(kind), poll_interval=0.05, **options) as store:
+        with within("a wait with the safety net at 0.05 s", 10):
+            await store.follower.wait(HUB, 100, anyio.Event())
+
+
+def test_a_follower_has_no_connection_until_its_thread_connects(
+    sqlite_database: Database,
+) -> None:
+    check = SQLiteChangeCheck(sqlite_database, 3600, 0.005)
+
+    assert check.connection is None
+    check.drop_connection()  # nothing to drop: not an error
+    check.close()
+    assert check.connection is None
+
+
+@pytest.mark.timeout(30, method="thread")  # a blocking wake-up hangs the event loop
+def test_a_wake_up_never_blocks_even_with_the_listeners_socket_full() -> None:
+    """Wake-ups sent while the listener's thread is not draining them (not
+    started yet, or busy) fill the socket pair's buffer; a wake-up is
+    pending then already, and the next one must return at once."""
+    engine = sa.create_engine("postgresql+psycopg://hublog@127.0.0.1:5432/test")
+    listener = follow_module.PostgresListener(Database.of(engine), 3600)
+    try:
+        for _ in range(100_000):  # far past any socket buffer (~200 KB here)
+            listener._interrupt()
+    finally:
+        listener.close()
+        engine.dispose()
+    assert listener._wake_w.fileno() == -1  # closed with the listener
