@@ -5,8 +5,7 @@ retry refused before the insert, and where alembic finds the migrations."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from uuid import uuid4
@@ -47,23 +46,6 @@ def anyio_backend() -> str:
 @pytest.fixture
 def pg_url(make_url: Callable[[str], str]) -> str:
     return make_url("postgresql")
-
-
-@pytest.fixture
-def away_from_utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """This process's local time five hours behind UTC (a POSIX TZ: no tzdata needed)."""
-    monkeypatch.setenv("TZ", "HLT+05")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
-
-
-@pytest.fixture
-def zoned_url(backend: Backend, make_url: Callable[[str], str], away_from_utc: None) -> str:
-    """A store URL; on PostgreSQL its sessions' TimeZone is five and a half hours ahead."""
-    url = make_url(backend.kind)
-    return f"{url}%20-ctimezone%3DAsia/Kolkata" if backend.kind == "postgresql" else url
 
 
 def new_events(n: int) -> list[NewEvent]:

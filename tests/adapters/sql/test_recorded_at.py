@@ -5,8 +5,6 @@ comes back in it)."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from uuid import uuid4
 
@@ -34,23 +32,6 @@ def backend(request: pytest.FixtureRequest) -> Backend:
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
-
-
-@pytest.fixture
-def away_from_utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """This process's local time five hours behind UTC (a POSIX TZ: no tzdata needed)."""
-    monkeypatch.setenv("TZ", "HLT+05")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
-
-
-@pytest.fixture
-def zoned_url(backend: Backend, make_url: Callable[[str], str], away_from_utc: None) -> str:
-    """A store URL; on PostgreSQL its sessions' TimeZone is five and a half hours ahead."""
-    url = make_url(backend.kind)
-    return f"{url}%20-ctimezone%3DAsia/Kolkata" if backend.kind == "postgresql" else url
 
 
 def stored_at(position: int, at: datetime) -> StoredEvent:

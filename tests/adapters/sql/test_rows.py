@@ -5,7 +5,6 @@ read again with its infinite times as NULL (statements.robust_page)."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
@@ -121,21 +120,10 @@ def test_the_robust_pages_null_time_is_named_infinite() -> None:
     assert event.recorded_at == UNREADABLE_TIME
 
 
-@pytest.fixture
-def local_zone_not_utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """The process's local zone set to UTC+05:30, so a naive time read as
-    local (not as UTC, as hublog stores it) comes out 5.5 hours off."""
-    monkeypatch.setenv("TZ", "Asia/Kolkata")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
-
-
 IN_KOLKATA = timezone(timedelta(hours=5, minutes=30))
 
 
-def test_a_naive_stored_time_is_utc_whatever_the_local_zone(local_zone_not_utc: None) -> None:
+def test_a_naive_stored_time_is_utc_whatever_the_local_zone(away_from_utc: None) -> None:
     for raw in ("2026-11-01 12:30:15.250000", AT.replace(tzinfo=None)):
         event = stored(row(recorded_at=raw))
 
@@ -144,7 +132,7 @@ def test_a_naive_stored_time_is_utc_whatever_the_local_zone(local_zone_not_utc: 
         assert readable_time(raw) == AT
 
 
-def test_an_aware_stored_time_is_converted_to_utc(local_zone_not_utc: None) -> None:
+def test_an_aware_stored_time_is_converted_to_utc(away_from_utc: None) -> None:
     for raw in ("2026-11-01T18:00:15.250000+05:30", AT.astimezone(IN_KOLKATA)):
         event = stored(row(recorded_at=raw))
 
@@ -161,7 +149,7 @@ def test_an_unreadable_stored_time_reads_as_none(raw: object) -> None:
 # --- the fast page ---------------------------------------------------------------
 
 
-def test_a_fast_page_of_sqlite_rows_is_the_row_by_row_one(local_zone_not_utc: None) -> None:
+def test_a_fast_page_of_sqlite_rows_is_the_row_by_row_one(away_from_utc: None) -> None:
     rows = [
         row(),
         row(position=43, version=8, recorded_at="2026-11-01T18:00:15.250000+05:30"),
@@ -175,7 +163,7 @@ def test_a_fast_page_of_sqlite_rows_is_the_row_by_row_one(local_zone_not_utc: No
     assert all(e.recorded_at.tzinfo is UTC for e in events)
 
 
-def test_a_fast_page_of_postgresql_rows_is_the_row_by_row_one(local_zone_not_utc: None) -> None:
+def test_a_fast_page_of_postgresql_rows_is_the_row_by_row_one(away_from_utc: None) -> None:
     rows = [
         row(event_id=EVENT_ID, recorded_at=AT.astimezone(IN_KOLKATA)),
         row(event_id=EVENT_ID, position=43, recorded_at=AT.replace(tzinfo=None)),

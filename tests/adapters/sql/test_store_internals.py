@@ -6,7 +6,6 @@ lock, and an append that gives up when a repaired counter is lowered again."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -216,16 +215,6 @@ async def test_now_on_postgresql_is_the_servers_clock_not_this_machines(
             after = conn.execute(sa.select(sa.func.clock_timestamp())).scalar_one()
 
     assert before <= now <= after
-
-
-@pytest.fixture
-def away_from_utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """This process's local time five hours behind UTC (a POSIX TZ: no tzdata needed)."""
-    monkeypatch.setenv("TZ", "HLT+05")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
 
 
 async def test_now_is_in_utc_whatever_the_sessions_and_this_machines_zones(

@@ -1,0 +1,29 @@
+"""Fixtures shared by the SQL backend's tests: a local zone away from UTC,
+for the times a backend must store and read as UTC whatever the process's
+(or, on PostgreSQL, the session's) zone."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from tests.backends import Backend
+
+
+@pytest.fixture
+def away_from_utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """This process's local time five hours behind UTC (a POSIX TZ: no tzdata needed)."""
+    monkeypatch.setenv("TZ", "HLT+05")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.fixture
+def zoned_url(backend: Backend, make_url: Callable[[str], str], away_from_utc: None) -> str:
+    """A store URL; on PostgreSQL its sessions' TimeZone is five and a half hours ahead."""
+    url = make_url(backend.kind)
+    return f"{url}%20-ctimezone%3DAsia/Kolkata" if backend.kind == "postgresql" else url
