@@ -1,0 +1,106 @@
+"""A save that loses the race to another writer decides again, after a
+growing full-jitter pause, and gives up only after ``ATTEMPTS`` lost races.
+
+The rival is real: ``decide`` itself appends to the instance's stream, as a
+second process would between our read and our append.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import anyio
+import pytest
+
+from adapters import open_store
+from adapters.hub import instances
+from eventstore import (
+    HealthChanged,
+    InstanceRegistered,
+    ResourceStatus,
+    ResourceType,
+    WrongExpectedVersion,
+    streams,
+)
+from eventstore.events import Event
+from eventstore.store import EventStore
+from projections import InstanceState
+
+pytestmark = pytest.mark.anyio
+HUB, ID = "pool", "a"
+LIMIT = 30
+
+
+class Jitter:
+    """Stands in for ``random``: records each pause's bounds, sleeps none."""
+
+    def __init__(self) -> None:
+        self.bounds: list[tuple[float, float]] = []
+
+    def uniform(self, a: float, b: float) -> float:
+        self.bounds.append((a, b))
+        return 0.0
+
+
+@pytest.fixture
+def jitter(monkeypatch: pytest.MonkeyPatch) -> Jitter:
+    fake = Jitter()
+    monkeypatch.setattr(instances, "random", fake)
+    return fake
+
+
+@pytest.fixture
+async def store() -> AsyncIterator[EventStore]:
+    async with open_store("memory://") as opened:
+        await opened.append(HUB, streams.instance(ID), [registered()])
+        yield opened
+
+
+def registered() -> InstanceRegistered:
+    return InstanceRegistered(name=ID, resource_type=ResourceType.OLLAMA, endpoint="http://a")
+
+
+def health(to: ResourceStatus) -> HealthChanged:
+    return HealthChanged(from_status=ResourceStatus.UNKNOWN, to_status=to)
+
+
+class Rival:
+    """A ``decide`` that, ``losses`` times, lets a rival append first."""
+
+    def __init__(self, store: EventStore, losses: int) -> None:
+        self.store, self.losses, self.seen = store, losses, 0
+
+    async def __call__(self, state: InstanceState | None) -> list[Event]:
+        self.seen += 1
+        if self.seen <= self.losses:
+            await self.store.append(HUB, streams.instance(ID), [health(ResourceStatus.UNHEALTHY)])
+        return [health(ResourceStatus.HEALTHY)]
+
+
+async def test_a_lost_race_is_decided_again_after_a_pause_growing_from_1_ms(
+    store: EventStore, jitter: Jitter
+) -> None:
+    decide = Rival(store, losses=7)
+    with anyio.fail_after(LIMIT):
+        assert await instances.change(store, HUB, ID, decide) == 1
+        events = [e async for e in store.read_stream(HUB, streams.instance(ID))]
+    assert decide.seen == 8
+    assert [e.version for e in events] == list(range(1, 10))  # ours is last, none lost
+    assert events[-1].event.to_status == ResourceStatus.HEALTHY
+    assert (instances.BACKOFF, instances.BACKOFF_CAP) == (0.001, 0.05)
+    assert jitter.bounds == [
+        (0, 0.001), (0, 0.002), (0, 0.004), (0, 0.008), (0, 0.016), (0, 0.032), (0, 0.05)
+    ]  # fmt: skip
+
+
+async def test_attempts_lost_raise_wrong_expected_version_and_write_nothing_of_ours(
+    store: EventStore, jitter: Jitter
+) -> None:
+    decide = Rival(store, losses=instances.ATTEMPTS)
+    with anyio.fail_after(LIMIT), pytest.raises(WrongExpectedVersion):
+        await instances.change(store, HUB, ID, decide)
+    events = [e async for e in store.read_stream(HUB, streams.instance(ID))]
+    assert instances.ATTEMPTS == 20
+    assert decide.seen == 20
+    assert [e.event.to_status for e in events[1:]] == [ResourceStatus.UNHEALTHY] * 20
+    assert len(jitter.bounds) == 19  # no pause after the last: the error leaves at once
