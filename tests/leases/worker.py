@@ -6,7 +6,9 @@ For SECONDS it acquires a random one of RESOURCES leases (each of CAPACITY),
 holds it a random short time, sometimes renews, and releases; sometimes it
 pauses past the ttl and tries a renewal and a release that must be refused;
 sometimes it says ``kill_me`` while holding and waits to be SIGKILLed.
-FIRST (pause | kill) forces what its first lease does.  Every outcome is a
+FIRST (pause | kill) forces what its first lease does: the first one it
+gets, so a refusal as full does not forfeit the kill or pause the test
+counts on.  Every outcome is a
 JSON line on stdout; every call carries its own correlation id.
 """
 
@@ -74,7 +76,8 @@ class Worker:
         )
         say(op="release", corr=corr, ok=released, token=lease.token)
 
-    async def one(self, resource: str, capacity: int, first: str) -> None:
+    async def one(self, resource: str, capacity: int, first: str) -> bool:
+        """One acquire and what follows it; False when it was refused."""
         corr = str(uuid.uuid4())
         lease = await self.leases.acquire(
             self.hub, resource, self.owner, ttl=self.ttl, capacity=capacity, correlation_id=corr
@@ -82,7 +85,7 @@ class Worker:
         if lease is None:
             say(op="full", resource=resource, corr=corr)
             await anyio.sleep(self.rng.uniform(0, self.ttl * 0.1))
-            return
+            return False
         say(op="acquire", resource=resource, token=lease.token, corr=corr)
         roll = self.rng.random()
         if first == "kill" or (not first and roll < KILL):
@@ -92,6 +95,7 @@ class Worker:
             await self.pause_then_refused(lease)
         else:
             await self.hold(lease)
+        return True
 
 
 async def main(argv: list[str]) -> None:
@@ -104,10 +108,10 @@ async def main(argv: list[str]) -> None:
         deadline = anyio.current_time() + float(seconds)
         while anyio.current_time() < deadline:
             try:
-                await worker.one(rng.choice(names), int(capacity), first)
+                if await worker.one(rng.choice(names), int(capacity), first):
+                    first = ""
             except LeaseContention as exc:
                 say(op="contention", error=str(exc))
-            first = ""
     say(op="done")
 
 
