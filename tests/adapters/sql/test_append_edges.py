@@ -122,6 +122,34 @@ async def test_the_one_statement_append_at_a_wrong_version_writes_nothing_and_sa
         assert (await store.head(HUB), await store.stream_version(HUB, A)) == (2, 2)
 
 
+OUTSIDE_PYTHON = pytest.mark.parametrize(
+    "outside",
+    ["10000-01-01 00:00:00+00", "0001-12-31 00:00:00+00 BC", "infinity"],
+    ids=["past year 9999", "before year 1", "infinity"],
+)
+
+
+@OUTSIDE_PYTHON
+async def test_the_one_statement_append_passes_over_a_last_time_python_cannot_hold(
+    pg_url: str, outside: str
+) -> None:
+    """hublog_advance (migration 0005) skips it as the fallback does: before,
+    a finite year 10000 won GREATEST and stamped every new event with it."""
+    async with SQLEventStore(pg_url) as store:
+        await store.append(HUB, A, checks(1))
+        damage(store, f"UPDATE hublog_events SET recorded_at = '{outside}'")
+        before = datetime.now(UTC)
+        autocommit = store.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        with autocommit as conn:
+            assert sql_append.append_in_one(conn, HUB, A, new_events(1), ANY) is not None
+        after = datetime.now(UTC)
+
+        with store.engine.connect() as conn:
+            query = "SELECT recorded_at FROM hublog_events WHERE position = 2"
+            [recorded_at] = conn.exec_driver_sql(query).scalars().all()
+        assert before <= recorded_at <= after
+
+
 # --- the step-by-step append, and its clock ---------------------------------
 
 
@@ -145,11 +173,7 @@ async def test_an_append_after_an_event_recorded_later_than_the_clock_is_recorde
         assert await store.position_at(HUB, LATER) == 3
 
 
-@pytest.mark.parametrize(
-    "outside",
-    ["10000-01-01 00:00:00+00", "0001-12-31 00:00:00+00 BC"],
-    ids=["past year 9999", "before year 1"],
-)
+@OUTSIDE_PYTHON
 async def test_a_last_time_python_cannot_hold_is_passed_over_by_the_fallback_clock(
     pg_url: str, outside: str
 ) -> None:
@@ -269,4 +293,4 @@ def test_a_migrations_folder_without_revisions_has_no_head(
 
 
 def test_the_head_revision_is_the_last_migration_of_the_checkout() -> None:
-    assert migrations.head_revision() == "0004"
+    assert migrations.head_revision() == "0005"

@@ -53,7 +53,7 @@ async def test_a_database_at_a_revision_this_hublog_never_had_is_from_a_newer_on
     url = at_revision(tmp_path / "new.db", "head")
     engine = create_engine(url)
     with engine.begin() as conn:
-        conn.execute(sa.text("UPDATE alembic_version SET version_num = '0005'"))
+        conn.execute(sa.text("UPDATE alembic_version SET version_num = '0099'"))
     engine.dispose()
     head = migrations.head_revision()
 
@@ -63,6 +63,6 @@ async def test_a_database_at_a_revision_this_hublog_never_had_is_from_a_newer_on
     await store.close()
 
     assert str(caught.value) == (
-        f"database {url} is at schema revision 0005, which this hublog ({head}) does not "
+        f"database {url} is at schema revision 0099, which this hublog ({head}) does not "
         "know: it was migrated by a newer hublog; upgrade hublog to open it"
     )

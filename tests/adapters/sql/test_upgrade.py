@@ -4,7 +4,8 @@ statement (migration 0003's hublog_advance), keeps working after
 positions and versions, a retry of an old batch is still recognised, and a
 conflict is still refused.  One written at 0003, before deleted ids were
 kept (0004), gains that: a sample deleted after the upgrade is still known,
-so appending its batch again is answered as a retry."""
+so appending its batch again is answered as a retry.  One at 0004 stops
+stamping new events with a damaged last time past year 9999 (0005)."""
 
 from __future__ import annotations
 
@@ -115,3 +116,39 @@ async def test_a_log_written_at_revision_0003_keeps_deleted_samples_known_after_
         assert [e async for e in store.read_log(HUB)] == []
         new = await store.append(HUB, "metrics/a", [sampled(3)], expected_version=2)
         assert (new.version, list(new.positions)) == (3, [3])
+
+
+async def test_a_log_at_revision_0004_stops_copying_a_time_past_year_9999_after_the_upgrade(
+    make_url: Callable[[str], str],
+) -> None:
+    """0004's hublog_advance let a damaged last time past year 9999 win the
+    clock, so every new event got it; 0005's passes over it."""
+    url = make_url("postgresql")
+    async with open_store(url) as store:
+        await store.append(HUB, A, checks(1))
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            config = Config()
+            config.set_main_option("script_location", str(migrations.script_location()))
+            config.attributes["connection"] = conn
+            command.downgrade(config, "0004")
+            conn.exec_driver_sql("UPDATE hublog_events SET recorded_at = '10000-01-01+00'")
+            conn.commit()
+            assert stamped_after_the_damage(conn) == "10000-01-01 00:00:00+00"  # the bug
+            migrations.upgrade(conn)
+            assert migrations.current_revision(conn) == "0005"
+            assert stamped_after_the_damage(conn).startswith(f"{datetime.now(UTC).year}-")
+    finally:
+        engine.dispose()
+
+
+def stamped_after_the_damage(conn: sa.Connection) -> str:
+    """The time hublog_advance gives the next event, as PostgreSQL's UTC text
+    (psycopg cannot load a year past 9999); nothing is written."""
+    conn.exec_driver_sql("SET TIME ZONE 'UTC'")
+    at = conn.exec_driver_sql(
+        f"SELECT clock::text FROM hublog_advance('{HUB}', '{A}', 1, -1, ARRAY[]::uuid[])"
+    ).scalar_one()
+    conn.rollback()
+    return str(at)
