@@ -21,7 +21,7 @@ The steps, in this order:
 
 On PostgreSQL, :func:`append_in_one` sends all of it as one autocommitted
 statement: steps 1–3 and the clock are the server-side function
-``hublog_advance`` (alembic/versions/0003, 0004, 0005), which raises on a version
+``hublog_advance`` (alembic/versions/0003, 0004), which raises on a version
 mismatch or a deleted id, and the insert selects from it.  Anything but
 success there (a mismatch, an id already written or deleted) rolls the
 statement back whole and is answered by :func:`append`,
