@@ -583,6 +583,18 @@ def test_a_follower_has_no_connection_until_its_thread_connects(
     assert check.connection is None
 
 
+def test_a_listener_has_no_server_process_until_its_thread_connects() -> None:
+    """``backend_pid`` is None (not a falsy stand-in) until connected: the
+    tests that terminate the listener's server process read it."""
+    engine = sa.create_engine("postgresql+psycopg://hublog@127.0.0.1:5432/test")
+    listener = follow_module.PostgresListener(Database.of(engine), 3600)
+    try:
+        assert (listener.connection, listener.backend_pid) == (None, None)
+    finally:
+        listener.close()
+        engine.dispose()
+
+
 @pytest.mark.timeout(30, method="thread")  # a blocking wake-up hangs the event loop
 def test_a_wake_up_never_blocks_even_with_the_listeners_socket_full() -> None:
     """Wake-ups sent while the listener's thread is not draining them (not
