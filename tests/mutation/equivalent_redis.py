@@ -44,6 +44,25 @@ _GROUPS: dict[str, dict[str, tuple[int, ...]]] = {
     "parts with (7, 0) orders every real version as two do": {
         _S + "_check_server": (4, 6, 7, 9, 12, 17)
     },
+    # Judged 2026-12-07 on 6cf028c, the mutants left by the whole run that day.
+    "redis-py's xrange defaults max to '+' and sends no MULTI for any falsy "
+    "transaction flag: the same command, the same pipeline": {
+        "adapters.redis.entries.x_read_own_page": (9, 17)
+    },
+    "a flat field/value reply from XRANGE or the scripts is always of even length, "
+    "so zip's strict check never fires (and strict=None is as falsy as False)": {
+        "adapters.redis.entries.x_pairs": (4, 7, 11)
+    },
+    "hubs() keeps only keys hub_of_meta_key names as this prefix's meta keys, so a "
+    "SCAN without the pattern lists the same hubs (over more keys); COUNT is a hint "
+    "to the server, and SCAN's TYPE name is case-insensitive": {
+        _S + "_hubs_sync": (1, 4, 5, 7, 8, 10, 12)
+    },
+    "append.lua reads any negative expected version as none, and the touch flag "
+    "only as == '1'; touching on every retry (not only with wait_for_aof) writes "
+    "one more increment of meta's 'retried', which nothing reads": {
+        "adapters.redis.store.x__append_args": (5, 15, 17)
+    },
 }
 
 EQUIVALENT_REDIS: dict[str, str] = {

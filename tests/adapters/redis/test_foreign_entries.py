@@ -14,6 +14,7 @@ import anyio
 import pytest
 
 from adapters.redis import RedisEventStore
+from adapters.redis.entries import read_own_page
 from adapters.redis.keys import HubKeys
 from eventstore import CorruptEvent, RecordedEvent
 from projections import HubProjection, ProjectionRunner
@@ -186,3 +187,57 @@ async def test_a_foreign_entry_between_own_ones_is_stepped_over_before_an_append
 
     assert await positions(store) == [1, 2, 3]
     assert [e.position async for e in store.read_log(HUB, after=1)] == [2, 3]
+
+
+async def test_a_page_read_steps_over_more_foreign_entries_than_it_asked_for(
+    store: RedisEventStore,
+) -> None:
+    """Foreign entries fill whole XRANGE pages: the reader asks again for
+    what is missing, from after the last entry seen, and stops at ``limit``."""
+    await store.append(HUB, A, [registered(), *checks(1)])  # own 1-0, 2-0
+    keys = keys_of(store)
+    for seq in (1, 2, 3):
+        client_of(store).xadd(keys.log, {"x": str(seq)}, id=f"2-{seq}")
+    for position in (3, 4):  # own entries by hand: an append would set the foreign aside
+        client_of(store).xadd(keys.log, {"s": A}, id=f"{position}-0")
+    client_of(store).hset(keys.meta, "head", 4)
+
+    own, last = read_own_page(client_of(store), keys, 0, 3)
+
+    assert [entry_id for entry_id, _ in own] == [b"1-0", b"2-0", b"3-0"]
+    assert str(last) == "3-0"
+    assert await positions(store) == [1, 2, 3, 4]
+
+
+async def test_entries_of_a_hub_without_a_head_are_all_foreign(store: RedisEventStore) -> None:
+    keys = keys_of(store)
+    client_of(store).xadd(keys.log, {"s": A, "v": "1"}, id="1-0")  # hublog-shaped, no meta
+
+    own, last = read_own_page(client_of(store), keys, 0, 10)
+
+    assert own == []
+    assert str(last) == "1-0"
+
+
+async def test_a_key_named_like_a_hubs_meta_but_not_a_hash_is_no_hub(
+    store: RedisEventStore,
+) -> None:
+    """hubs() lists only hashes: a string another tool left at a meta key's
+    name would otherwise be listed, and reading that hub fail on its type."""
+    await store.append(HUB, A, checks(1))
+    client_of(store).set(HubKeys.of(store.key_prefix, "ghost").meta, "not a hub")
+
+    assert await store.hubs() == [HUB]
+
+
+async def test_an_event_without_correlation_or_causation_is_stored_without_them(
+    store: RedisEventStore,
+) -> None:
+    """Unset ids are sent as '' and written as no field at all: they read
+    back as None, not as some placeholder text."""
+    await store.append(HUB, A, checks(1))
+
+    [(_, fields)] = client_of(store).xrange(keys_of(store).log)
+    [event] = [e async for e in store.read_log(HUB)]
+    assert b"c" not in fields and b"k" not in fields
+    assert (event.correlation_id, event.causation_id) == (None, None)

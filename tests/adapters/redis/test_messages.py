@@ -15,6 +15,7 @@ from redis.cluster import RedisCluster
 from adapters import open_store
 from adapters.redis import RedisEventStore
 from adapters.redis.keys import HubKeys
+from adapters.redis.store import _waitaof_answer
 from eventstore import BackendError, StoreConfigurationError
 from tests.adapters.redis.servers import LocalCluster, RedisServer, redis_server
 
@@ -143,3 +144,16 @@ async def test_a_wrong_password_is_a_configuration_error_naming_the_server(
         f"Redis at redis://:***@127.0.0.1:{server.port}/0 refused the connection: "
     )
     assert "invalid username-password pair or user is disabled" in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    ("synced", "words"),
+    [
+        (redis.ResponseError("ERR WAITAOF cannot be used when numlocal is set but appendonly is disabled"),
+         "ResponseError: ERR WAITAOF cannot be used when numlocal is set but appendonly is disabled"),
+        ([0, 0], "[0, 0]"),
+    ],
+    ids=["an error reply: its own words", "a count reply: as it came"],
+)  # fmt: skip
+def test_a_refused_waitaof_is_named_in_the_servers_own_words(synced: object, words: str) -> None:
+    assert _waitaof_answer(synced) == words
