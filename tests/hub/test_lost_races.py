@@ -25,21 +25,11 @@ from eventstore import (
 from eventstore.events import Event
 from eventstore.store import EventStore
 from projections import InstanceState
+from tests.jitter import Jitter
 
 pytestmark = pytest.mark.anyio
 HUB, ID = "pool", "a"
 LIMIT = 30
-
-
-class Jitter:
-    """Stands in for ``random``: records each pause's bounds, sleeps none."""
-
-    def __init__(self) -> None:
-        self.bounds: list[tuple[float, float]] = []
-
-    def uniform(self, a: float, b: float) -> float:
-        self.bounds.append((a, b))
-        return 0.0
 
 
 @pytest.fixture

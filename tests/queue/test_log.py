@@ -26,6 +26,7 @@ from projections.leases import BackendClock
 from projections.queue import QueueContention, QueueUnreadable, ReservationTimeout, log, rules
 from projections.queue.rules import Change
 from projections.queue.state import QueueView
+from tests.jitter import Jitter
 
 pytestmark = pytest.mark.anyio
 HUB = "ollama-pool"
@@ -130,17 +131,6 @@ class Decisions:
     def __call__(self, view: QueueView, at: datetime) -> Change:
         self.seen.append((view, at))
         return rules.join(view, self.request, at)
-
-
-class Jitter:
-    """Stands in for ``random``: records each backoff's bounds, sleeps none."""
-
-    def __init__(self) -> None:
-        self.bounds: list[tuple[float, float]] = []
-
-    def uniform(self, a: float, b: float) -> float:
-        self.bounds.append((a, b))
-        return 0.0
 
 
 @pytest.fixture

@@ -41,17 +41,22 @@ def url(request: pytest.FixtureRequest, make_url: Callable[[str], str]) -> str:
     return make_url(request.param)
 
 
+def downgrade(conn: sa.Connection, revision: str) -> None:
+    """The database on ``conn`` migrated down to ``revision`` (committed)."""
+    config = Config()
+    config.set_main_option("script_location", str(migrations.script_location()))
+    config.attributes["connection"] = conn
+    command.downgrade(config, revision)
+    conn.commit()
+
+
 def downgrade_to(url: str, revision: str, batch: list, stream: str = A) -> None:
     """The database at ``revision`` with ``batch`` written as that era did,
     then upgraded to this hublog's head."""
     engine = create_engine(url)
     try:
         with engine.connect() as conn:
-            config = Config()
-            config.set_main_option("script_location", str(migrations.script_location()))
-            config.attributes["connection"] = conn
-            command.downgrade(config, revision)
-            conn.commit()
+            downgrade(conn, revision)
             write_as_revision_0002(conn, batch, stream)
             conn.commit()
             migrations.upgrade(conn)
@@ -129,10 +134,7 @@ async def test_a_log_at_revision_0004_stops_copying_a_time_past_year_9999_after_
     engine = create_engine(url)
     try:
         with engine.connect() as conn:
-            config = Config()
-            config.set_main_option("script_location", str(migrations.script_location()))
-            config.attributes["connection"] = conn
-            command.downgrade(config, "0004")
+            downgrade(conn, "0004")
             conn.exec_driver_sql("UPDATE hublog_events SET recorded_at = '10000-01-01+00'")
             conn.commit()
             assert stamped_after_the_damage(conn) == "10000-01-01 00:00:00+00"  # the bug
