@@ -61,6 +61,13 @@ def test_redact_of_an_unparsable_url_echoes_nothing() -> None:
     assert redact(f"http://u:{SECRET}@[::1") == "<unparsable URL>"
 
 
+def test_an_unparsable_redis_url_is_refused_saying_why_without_echoing_it() -> None:
+    with pytest.raises(StoreConfigurationError) as caught:
+        RedisSettings.from_url(f"redis://:{SECRET}@[::1:6379/0")
+
+    assert str(caught.value) == "'<unparsable URL>' is not a valid URL: Invalid IPv6 URL"
+
+
 @pytest.mark.parametrize("url", MALFORMED)
 def test_configuration_errors_never_show_a_secret(url: str) -> None:
     with pytest.raises(StoreConfigurationError) as caught:
