@@ -1,6 +1,8 @@
-"""Fixtures shared by the SQL backend's tests: a local zone away from UTC,
-for the times a backend must store and read as UTC whatever the process's
-(or, on PostgreSQL, the session's) zone."""
+"""Fixtures shared by the SQL backend's tests: both SQL backends under
+asyncio (the async library changes nothing SQL does), a PostgreSQL URL for
+the tests of PostgreSQL alone, and a local zone away from UTC, for the
+times a backend must store and read as UTC whatever the process's (or, on
+PostgreSQL, the session's) zone."""
 
 from __future__ import annotations
 
@@ -9,7 +11,22 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from tests.backends import Backend
+from tests.backends import SQL_BACKENDS, Backend
+
+
+@pytest.fixture(params=SQL_BACKENDS, ids=[b.id for b in SQL_BACKENDS])
+def backend(request: pytest.FixtureRequest) -> Backend:
+    return request.param
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+def pg_url(make_url: Callable[[str], str]) -> str:
+    return make_url("postgresql")
 
 
 @pytest.fixture

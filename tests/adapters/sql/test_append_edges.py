@@ -19,7 +19,6 @@ from adapters.sql.engine import WRITE
 from adapters.sql.schema import events
 from eventstore import DuplicateEventError, EventStore
 from eventstore.envelope import ANY, NO_STREAM, AppendResult, NewEvent, StoredEvent
-from tests.backends import SQL_BACKENDS, Backend
 from tests.contract.factories import checks, sampled
 
 pytestmark = pytest.mark.anyio
@@ -31,21 +30,6 @@ M = "metrics/a"
 LATER = datetime(2999, 1, 1, 12, 0, 0, 250000, tzinfo=UTC)
 """After any clock this suite runs under: an event the clamp must not go before."""
 T = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture(params=SQL_BACKENDS, ids=[b.id for b in SQL_BACKENDS])
-def backend(request: pytest.FixtureRequest) -> Backend:
-    return request.param
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
-def pg_url(make_url: Callable[[str], str]) -> str:
-    return make_url("postgresql")
 
 
 def new_events(n: int) -> list[NewEvent]:

@@ -29,11 +29,6 @@ HUB = "ollama-pool"
 A = "instance/a"
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 def pg_url(**query: str) -> str:
     """The test server's URL with ``query`` added to its own."""
     services.need("postgresql", services.postgres_problem())

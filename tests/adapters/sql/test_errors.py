@@ -35,11 +35,6 @@ A = "instance/a"
 
 
 @pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
 def sqlite_file(tmp_path: Path) -> Path:
     """A SQLite file with one table of notes."""
     path = tmp_path / "notes.db"

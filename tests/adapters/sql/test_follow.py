@@ -71,11 +71,6 @@ def url(case: tuple[str, str], make_url: Callable[[str], str]) -> str:
     return make_url(case[0])
 
 
-@pytest.fixture
-def pg_url(make_url: Callable[[str], str]) -> str:
-    return make_url("postgresql")
-
-
 async def follow(store: EventStore, hub: str, n: int, into: list[int], after: int = 0) -> None:
     async with aclosing(store.subscribe(hub, after=after)) as events:
         async for event in events:

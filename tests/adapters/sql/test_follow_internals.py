@@ -42,16 +42,6 @@ THREAD_LIMIT = 5.0
 
 
 @pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
-def pg_url(make_url: Callable[[str], str]) -> str:
-    return make_url("postgresql")
-
-
-@pytest.fixture
 def sqlite_url(make_url: Callable[[str], str]) -> str:
     return make_url("sqlite")
 

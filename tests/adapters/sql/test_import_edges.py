@@ -14,23 +14,12 @@ import pytest
 from adapters.sql.importing import LOOKUP_CHUNK
 from eventstore import DuplicateEventError, EventStore
 from eventstore.envelope import StoredEvent
-from tests.backends import SQL_BACKENDS, Backend
 
 pytestmark = pytest.mark.anyio
 
 HUB = "import-edges"
 T = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 MANY = 2 * LOOKUP_CHUNK  # more than a chunk, and than chunks started at 0..LOOKUP_CHUNK-1 reach
-
-
-@pytest.fixture(params=SQL_BACKENDS, ids=[b.id for b in SQL_BACKENDS])
-def backend(request: pytest.FixtureRequest) -> Backend:
-    return request.param
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
 
 
 def stored(position: int, version: int, stream: str) -> StoredEvent:

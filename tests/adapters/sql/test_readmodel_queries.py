@@ -11,22 +11,12 @@ import pytest
 
 from adapters.sql.readmodels import SQLReadModelStore, _row_sql
 from projections import Checkpoint, Commit, ReadModelStore
-from tests.backends import SQL_BACKENDS, Backend
+from tests.backends import Backend
 
 pytestmark = pytest.mark.anyio
 
 P, Q = "hub", "health"
 HUBS_NEWEST_FIRST = ("pool-z", "pool-m", "pool-a")
-
-
-@pytest.fixture(params=SQL_BACKENDS, ids=[b.id for b in SQL_BACKENDS])
-def backend(request: pytest.FixtureRequest) -> Backend:
-    return request.param
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
 
 
 @pytest.fixture

@@ -16,23 +16,13 @@ from adapters.sql.readmodels import SQLReadModelStore
 from eventstore.errors import BackendError, SchemaVersionError, StoreClosed
 from projections import Checkpoint, Commit, ReadModelStore
 from projections.readmodel_store import Snapshot
-from tests.backends import SQL_BACKENDS, Backend
+from tests.backends import Backend
 
 pytestmark = pytest.mark.anyio
 
 P, Q = "hub", "health"
 H, OTHER = "pool-a", "pool-b"
 UNKNOWN_REVISION = "ffffffffffff"
-
-
-@pytest.fixture(params=SQL_BACKENDS, ids=[b.id for b in SQL_BACKENDS])
-def backend(request: pytest.FixtureRequest) -> Backend:
-    return request.param
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
 
 
 @pytest.fixture

@@ -15,23 +15,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 from adapters.sql import SQLEventStore
 from adapters.sql.schema import UTCDateTime, events
 from eventstore.envelope import StoredEvent
-from tests.backends import SQL_BACKENDS, Backend
 
 pytestmark = pytest.mark.anyio
 
 HUB = "ollama-pool"
 A = "instance/a"
 T = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture(params=SQL_BACKENDS, ids=[b.id for b in SQL_BACKENDS])
-def backend(request: pytest.FixtureRequest) -> Backend:
-    return request.param
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
 
 
 def stored_at(position: int, at: datetime) -> StoredEvent:

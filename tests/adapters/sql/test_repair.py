@@ -9,23 +9,12 @@ import pytest
 from adapters.sql import SQLEventStore
 from adapters.sql.repair import raise_counters
 from eventstore import EventStore
-from tests.backends import SQL_BACKENDS, Backend
 from tests.contract.factories import checks
 
 pytestmark = pytest.mark.anyio
 
 H1, H2 = "hub-one", "hub-two"
 A, B = "instance/a", "instance/b"
-
-
-@pytest.fixture(params=SQL_BACKENDS, ids=[b.id for b in SQL_BACKENDS])
-def backend(request: pytest.FixtureRequest) -> Backend:
-    return request.param
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
 
 
 @pytest.fixture

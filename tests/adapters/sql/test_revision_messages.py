@@ -15,11 +15,6 @@ from eventstore import SchemaVersionError
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 def at_revision(path: Path, revision: str) -> str:
     url = f"sqlite:///{path}"
     engine = create_engine(url)

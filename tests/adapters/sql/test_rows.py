@@ -20,7 +20,7 @@ from adapters.sql.settings import SQLSettings
 from eventstore import CorruptEvent, EventStore, RecordedEvent
 from eventstore.envelope import UNREADABLE_ID, UNREADABLE_TIME, StoredEvent
 from tests import services
-from tests.backends import SQL_BACKENDS, Backend
+from tests.backends import Backend
 from tests.contract.factories import checks, registered
 
 pytestmark = pytest.mark.anyio
@@ -29,16 +29,6 @@ HUB = "ollama-pool"
 A = "instance/a"
 EVENT_ID = UUID("0b5f6a54-7d1c-4c55-9a43-2f3c0e8d1a77")
 AT = datetime(2026, 11, 1, 12, 30, 15, 250000, tzinfo=UTC)
-
-
-@pytest.fixture(params=SQL_BACKENDS, ids=[b.id for b in SQL_BACKENDS])
-def backend(request: pytest.FixtureRequest) -> Backend:
-    return request.param
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
 
 
 def row(**changes: Any) -> tuple[Any, ...]:

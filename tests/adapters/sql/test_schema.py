@@ -20,11 +20,6 @@ MINE = {checkpoints.name, rows.name, snapshots.name}
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 def url(request: pytest.FixtureRequest, make_url: Callable[[str], str]) -> str:
     return make_url(request.param)

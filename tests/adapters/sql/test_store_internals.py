@@ -30,7 +30,7 @@ from eventstore import (
     InvalidEventError,
     SchemaVersionError,
 )
-from tests.backends import SQL_BACKENDS, Backend
+from tests.backends import Backend
 from tests.contract.factories import checks, registered
 
 pytestmark = pytest.mark.anyio
@@ -39,24 +39,9 @@ HUB = "ollama-pool"
 A, B = "instance/a", "instance/b"
 
 
-@pytest.fixture(params=SQL_BACKENDS, ids=[b.id for b in SQL_BACKENDS])
-def backend(request: pytest.FixtureRequest) -> Backend:
-    return request.param
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 @pytest.fixture
 def sqlite_url(make_url: Callable[[str], str]) -> str:
     return make_url("sqlite")
-
-
-@pytest.fixture
-def pg_url(make_url: Callable[[str], str]) -> str:
-    return make_url("postgresql")
 
 
 class Noted(Event, frozen=True, kw_only=True):

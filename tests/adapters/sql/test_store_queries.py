@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from adapters.sql import SQLEventStore
 from eventstore import BackendUnavailable, EventStore
 from tests import services
-from tests.backends import SQL_BACKENDS, Backend
+from tests.backends import Backend
 from tests.contract.factories import checks, sampled
 
 pytestmark = pytest.mark.anyio
@@ -23,16 +23,6 @@ H1, H2 = "hub-one", "hub-two"
 A, M = "instance/a", "metrics/a"
 T = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 AT_T = {"sqlite": "'2026-11-01 12:00:00.000000'", "postgresql": "'2026-11-01 12:00:00+00'"}
-
-
-@pytest.fixture(params=SQL_BACKENDS, ids=[b.id for b in SQL_BACKENDS])
-def backend(request: pytest.FixtureRequest) -> Backend:
-    return request.param
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
 
 
 async def test_position_at_is_the_last_position_of_that_hub_at_a_time_another_hub_shares(

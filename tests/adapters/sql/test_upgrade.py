@@ -31,11 +31,6 @@ HUB = "ollama-pool"
 A = "instance/a"
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 def url(request: pytest.FixtureRequest, make_url: Callable[[str], str]) -> str:
     return make_url(request.param)

@@ -24,11 +24,6 @@ A = "instance/a"
 
 
 @pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
 def pg_url() -> Iterator[str]:
     with services.postgres_schema() as url:
         yield url
