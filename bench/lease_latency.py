@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 from adapters import open_store
 from eventstore import EventStore
-from projections.leases import LeaseContention, LeaseService
+from projections.deciders.leases import LeaseContention, LeaseService
 from tests import services
 
 PROCESSES = 6

@@ -27,9 +27,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from adapters import open_store, readmodel_store_for
 from eventstore import EventStore, HealthChecked, LockGranted, Metrics, MetricsSampled
 from projections import ProjectionRunner, fold, standard_projections, state_at
+from projections.deciders.retention import retain
 from projections.folding import Folder
 from projections.policy import floor_to
-from projections.retention import retain
 from tests import services
 from tests.projections.script import Script
 

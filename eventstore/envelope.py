@@ -56,14 +56,14 @@ class NewEvent(msgspec.Struct, frozen=True):
     causation_id: str | None = None
 
 
-class StoredEvent(msgspec.Struct, frozen=True):
-    """An encoded event as a backend hands it back, before decoding.
+class Envelope(msgspec.Struct, frozen=True):
+    """What the log records around every event: where it is (hub, stream,
+    version, position), which it is (``event_id``, ``type``,
+    ``schema_version``), when (``recorded_at``, the backend's clock,
+    timezone-aware UTC) and why (``correlation_id``, ``causation_id``).
 
-    A record whose envelope a backend could not read (a ``recorded_at`` that
-    is not a time, an ``event_id`` that is not a UUID, …) comes with
-    ``envelope_error`` set and placeholders where the bad values were
-    (:data:`UNREADABLE_ID`, :data:`UNREADABLE_TIME`): the codec makes it a
-    :class:`CorruptEvent` in its place, so a reader carries on past it.
+    Declared once, here: :class:`StoredEvent`, :class:`RecordedEvent` and an
+    export's lines (``adapters/replay/jsonl.py``) are this plus their payload.
     """
 
     hub_id: str
@@ -73,10 +73,26 @@ class StoredEvent(msgspec.Struct, frozen=True):
     event_id: UUID
     type: str
     schema_version: int
-    data: bytes
     recorded_at: datetime
     correlation_id: str | None = None
     causation_id: str | None = None
+
+
+ENVELOPE_FIELDS = tuple(field.name for field in msgspec.structs.fields(Envelope))
+"""The envelope's field names, in order."""
+
+
+class StoredEvent(Envelope, frozen=True, kw_only=True):
+    """An encoded event as a backend hands it back, before decoding.
+
+    A record whose envelope a backend could not read (a ``recorded_at`` that
+    is not a time, an ``event_id`` that is not a UUID, …) comes with
+    ``envelope_error`` set and placeholders where the bad values were
+    (:data:`UNREADABLE_ID`, :data:`UNREADABLE_TIME`): the codec makes it a
+    :class:`CorruptEvent` in its place, so a reader carries on past it.
+    """
+
+    data: bytes
     envelope_error: str | None = None
 
 
@@ -116,25 +132,14 @@ class CorruptEvent(msgspec.Struct, frozen=True):
     error: str
 
 
-class RecordedEvent(msgspec.Struct, frozen=True):
+class RecordedEvent(Envelope, frozen=True, kw_only=True):
     """One event in the log, with everything the log knows about it.
 
     ``schema_version`` is the version the payload was stored with; ``event``
-    has been upcast to the current type.  ``recorded_at`` is the backend's
-    clock at append (timezone-aware UTC).
+    has been upcast to the current type.
     """
 
-    hub_id: str
-    stream: str
-    version: int
-    position: int
-    event_id: UUID
-    type: str
-    schema_version: int
-    recorded_at: datetime
     event: Event | UnknownEvent | CorruptEvent
-    correlation_id: str | None = None
-    causation_id: str | None = None
 
     @property
     def is_readable(self) -> bool:

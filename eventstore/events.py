@@ -250,7 +250,7 @@ class MetricsRolledUp(Event, frozen=True, kw_only=True):
 
 # --- stream "lock/<resource_id>" ----------------------------------------------
 #
-# Every lock event written by the lease service (``projections.leases``)
+# Every lock event written by the lease service (``projections.deciders.leases``)
 # carries the resource's whole state after it — ``capacity`` and ``holders`` —
 # so the stream's last event is all a decision needs to read, however long the
 # history.  ``decided_at`` is the backend-clock time the writer judged expiry

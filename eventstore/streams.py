@@ -31,7 +31,9 @@ def metrics(instance_id: str) -> str:
     return f"metrics/{instance_id}"
 
 
-def lock(resource_id: str) -> str:
+def lease(resource_id: str) -> str:
+    """The stream of a resource's leases.  Stored as ``lock/<id>`` (and its
+    events as ``Lock*``) since the first logs: names on disk never change."""
     return f"lock/{resource_id}"
 
 

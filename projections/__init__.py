@@ -1,5 +1,11 @@
-"""Pure folds from hublog events to read models (imports ``eventstore`` only),
-the checkpointed runner, point-in-time state and retention.
+"""The read side: pure folds from hublog events to read models (imports
+``eventstore`` only), the checkpointed runner, point-in-time state,
+snapshots and the scaling advisor (a pure function of read models).
+
+The write side — leases, the reservation queue, retention, instance
+changes: each a pure decision run by the one read-decide-append loop — is
+:mod:`projections.deciders`; no fold or read model imports it (an
+import-linter contract).
 
 The standard read models, one projection each::
 
@@ -13,14 +19,13 @@ from __future__ import annotations
 from .errors import CheckpointConflict, InvalidQuery, ProjectionError, ProjectionOutdated
 from .folding import Folder, fold, rows
 from .health import CheckRow, HealthHead, HealthHistory, HealthProjection, TransitionRow
-from .hub import Holder, HubInfo, HubProjection, HubState, HubSummary, InstanceState, LockState
+from .hub import Holder, HubInfo, HubProjection, HubState, HubSummary, InstanceState, LeaseState
 from .metrics import MetricHistory, MetricsProjection, SampleRow, SeriesHead
 from .pointintime import HubView, state_at
 from .policy import RetentionPolicy
 from .reader import ReadModels
 from .readmodel import Anomaly, Meta, Projection, Quarantined, ReadModel
 from .readmodel_store import Checkpoint, Commit, ReadModelStore, Snapshot
-from .retention import RetentionReport, SeriesRetention, retain
 from .runner import ProjectionRunner, rebuild, rebuild_all
 
 
@@ -47,7 +52,7 @@ __all__ = [
     "HubView",
     "InstanceState",
     "InvalidQuery",
-    "LockState",
+    "LeaseState",
     "Meta",
     "MetricHistory",
     "MetricsProjection",
@@ -60,16 +65,13 @@ __all__ = [
     "ReadModelStore",
     "ReadModels",
     "RetentionPolicy",
-    "RetentionReport",
     "SampleRow",
     "SeriesHead",
-    "SeriesRetention",
     "Snapshot",
     "TransitionRow",
     "fold",
     "rebuild",
     "rebuild_all",
-    "retain",
     "rows",
     "standard_projections",
     "state_at",

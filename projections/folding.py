@@ -12,7 +12,7 @@ from eventstore.envelope import RecordedEvent
 
 from .keys import SEP
 from .readmodel import Projection, ReadModel
-from .tables import Range, Tables, Writes, derived_writes, diff, history_tables, rows_of
+from .tables import Range, Tables, Writes, derived_writes, history_tables, row_writes, rows_of
 
 S = TypeVar("S", bound=ReadModel)
 
@@ -115,7 +115,7 @@ def fold_batch(
     # under the same key: the history row wins.
     writes = derived_writes(derived_before, derived)
     writes.update(history.rows)
-    writes.update(diff(before, state))
+    writes.update(row_writes(before, state))
     return Batch(state, writes, [(t, start, stop) for (t, start), stop in ranges.items()]), derived
 
 

@@ -25,7 +25,7 @@ from eventstore.envelope import RecordedEvent
 from eventstore.events import HealthChanged, HealthChecked, InstanceDeregistered, InstanceRegistered
 from eventstore.values import ResourceStatus
 
-from . import keys, rules
+from . import anomalies, keys
 from .readmodel import Projection, ReadModel, flag
 
 
@@ -106,14 +106,14 @@ class HealthProjection(Projection[HealthHistory]):
             return state
         if not head.registered:
             return flag(
-                state, event, rules.UNREGISTERED, f"instance {instance_id!r} is not registered"
+                state, event, anomalies.UNREGISTERED, f"instance {instance_id!r} is not registered"
             )
         if isinstance(e, HealthChecked):
             return _checked(state, event, e, head)
         if isinstance(e, HealthChanged):
             if e.from_status is not head.status:
                 detail = f"from {e.from_status.value} but the instance is {head.status.value}"
-                state = flag(state, event, rules.FROM_MISMATCH, detail)
+                state = flag(state, event, anomalies.FROM_MISMATCH, detail)
             return _transition(
                 state, event, head, head.status, e.to_status, e.reason, e.consecutive_failures
             )

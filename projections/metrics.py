@@ -38,7 +38,7 @@ from eventstore.events import (
 )
 from eventstore.values import Metrics
 
-from . import keys, rollup, rules
+from . import anomalies, keys, rollup
 from .policy import RetentionPolicy, floor_to
 from .readmodel import Meta, Projection, ReadModel, flag
 
@@ -221,19 +221,19 @@ class MetricsProjection(Projection[MetricHistory]):
             state = flag(
                 state,
                 event,
-                rules.UNREGISTERED,
+                anomalies.UNREGISTERED,
                 f"metrics for unregistered instance {head.instance_id!r}",
             )
         if m.error_count > m.request_count:
             detail = f"error_count {m.error_count} > request_count {m.request_count}"
-            state = flag(state, event, rules.ERRORS_EXCEED_REQUESTS, detail)
+            state = flag(state, event, anomalies.ERRORS_EXCEED_REQUESTS, detail)
         if head.counters is not None and (
             m.request_count < head.counters[0] or m.error_count < head.counters[1]
         ):
             detail = (
                 f"({m.request_count}, {m.error_count}) after {head.counters} (requests, errors)"
             )
-            state = flag(state, event, rules.COUNTER_DECREASED, detail)
+            state = flag(state, event, anomalies.COUNTER_DECREASED, detail)
         cuts = self.cuts(state.meta)
         assert cuts is not None
         samples = state.samples
@@ -253,7 +253,7 @@ class MetricsProjection(Projection[MetricHistory]):
             detail = (
                 f"sampled at {e.sampled_at}, not after {head.last_sampled_at}: left out of rollups"
             )
-            state = flag(state, event, rules.SAMPLE_TIME_NOT_INCREASING, detail)
+            state = flag(state, event, anomalies.SAMPLE_TIME_NOT_INCREASING, detail)
             head = replace(head, samples=head.samples + 1, last_version=event.version)
             return replace(state, samples=samples, series={**state.series, head.instance_id: head})
         return self._rolled(state, samples, head, e, cuts, event.version)
@@ -339,7 +339,7 @@ class MetricsProjection(Projection[MetricHistory]):
                 detail = (
                     f"bucket {b.start} of {table} is not older than the open one ({open_start})"
                 )
-                state = flag(state, event, rules.ROLLUP_OVERLAPS_OPEN, detail)
+                state = flag(state, event, anomalies.ROLLUP_OVERLAPS_OPEN, detail)
             elif b.start >= cuts[table]:
                 rows[keys.join(head.instance_id, keys.ts(b.start))] = b
         until = head.rolled_until

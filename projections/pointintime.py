@@ -17,7 +17,7 @@ from eventstore.store import EventStore
 
 from . import codec
 from .errors import InvalidQuery
-from .hub import HubInfo, HubProjection, HubState, HubSummary, InstanceState, LockState
+from .hub import HubInfo, HubProjection, HubState, HubSummary, InstanceState, LeaseState
 from .readmodel_store import ReadModelStore
 from .tables import trim
 
@@ -30,7 +30,7 @@ class HubView(msgspec.Struct, frozen=True, kw_only=True):
     as_of: datetime | None
     hub: HubInfo
     instances: dict[str, InstanceState]
-    locks: dict[str, LockState]
+    locks: dict[str, LeaseState]
     summary: HubSummary
     anomaly_counts: dict[str, int]
     replayed: int

@@ -10,7 +10,7 @@ from eventstore.events import RollupBucket
 from . import codec, keys
 from .errors import InvalidQuery
 from .health import CheckRow, HealthHead, HealthProjection, TransitionRow
-from .hub import HubProjection, HubSummary, InstanceState, LockState
+from .hub import HubProjection, HubSummary, InstanceState, LeaseState
 from .metrics import TABLE_BY_RESOLUTION, MetricsProjection, SampleRow
 from .readmodel import Anomaly, Projection, Quarantined
 from .readmodel_store import ReadModelStore
@@ -63,7 +63,7 @@ class ReadModels:
                 return hub_id, instance
         return None
 
-    async def locks(self, hub_id: str) -> dict[str, LockState]:
+    async def locks(self, hub_id: str) -> dict[str, LeaseState]:
         return dict(await self.rows(_HUB, hub_id, "locks"))
 
     async def summary(self, hub_id: str) -> HubSummary | None:

@@ -61,7 +61,7 @@ def trim(state: R) -> R:
     return replace(state, **emptied) if emptied else state
 
 
-def diff(before: ReadModel, after: ReadModel) -> Writes:
+def row_writes(before: ReadModel, after: ReadModel) -> Writes:
     """The row writes that turn the stored ``before`` (trimmed) into ``after``.
 
     Head tables are compared entry by entry (by identity: the folds replace

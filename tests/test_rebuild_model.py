@@ -36,15 +36,9 @@ from hypothesis.stateful import (
 from adapters import open_store, readmodel_store_for
 from adapters.memory import MemoryEventStore
 from eventstore import EventStore, InstanceUpdated, ResourceStatus
-from projections import (
-    HealthProjection,
-    HubProjection,
-    ProjectionRunner,
-    ReadModelStore,
-    retain,
-    state_at,
-)
-from projections.leases import LeaseService
+from projections import HealthProjection, HubProjection, ProjectionRunner, ReadModelStore, state_at
+from projections.deciders.leases import LeaseService
+from projections.deciders.retention import retain
 from tests import services
 from tests.projections.script import HUB, Script, folded_rows, stored_rows
 from tests.projections.test_runner import FakeHealthChecked, append_foreign

@@ -29,7 +29,7 @@ def test_the_stream_builders_and_category_of_agree() -> None:
     built = [
         streams.instance("a"),
         streams.metrics("a"),
-        streams.lock("r/1"),
+        streams.lease("r/1"),
         streams.queue(),
         streams.saved_queue("q"),
     ]

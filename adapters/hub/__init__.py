@@ -8,14 +8,14 @@ imports click: an import-linter contract checks both.  Gleitzeit itself is
 imported only by ``restore`` (lazily, in :mod:`.objects`).
 """
 
-from projections.queue import Requirements, Reservation, ReservationTimeout
+from projections.deciders.queue import Requirements, Reservation, ReservationTimeout
 
 from .adapter import HubPersistenceAdapter
 from .attach import Attachment, attach
 from .config import PersistenceSettings
 from .errors import HubConfigError, UnknownInstance
 from .faces import MemoryHubAdapter, RedisHubAdapter, SQLHubAdapter, open_persistence
-from .locking import get_instance
+from .leases import get_instance
 from .queue import QUEUE_STATE_HUB
 from .restore import RestoreReport, restore
 

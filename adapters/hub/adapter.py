@@ -22,16 +22,12 @@ from eventstore import streams
 from eventstore.errors import InvalidEventError
 from eventstore.events import Event, InstanceDeregistered, MetricsSampled
 from eventstore.values import ResourceStatus
-from projections import HubState, InstanceState, ReadModels, RetentionPolicy, retain
-from projections.queue import (
-    QueueModel,
-    QueueStats,
-    Requirements,
-    Reservation,
-    ReservationTimeout,
-)
+from projections import HubState, InstanceState, ReadModels, RetentionPolicy
+from projections.deciders.queue import Requirements, Reservation, ReservationTimeout
+from projections.deciders.retention import retain
+from projections.queue import QueueModel, QueueStats
 
-from . import convert, diff, history, instances, locking, queue
+from . import changes, convert, history, instances, leases, queue
 from .errors import UnknownInstance
 from .session import Session
 
@@ -120,7 +116,7 @@ class HubPersistenceAdapter:
         store = await self.session.store()
 
         async def decide(state: InstanceState | None) -> list[Event]:
-            return list(diff.changes(state, observed, datetime.now(UTC)))
+            return list(changes.changes(state, observed, datetime.now(UTC)))
 
         await instances.change(store, hub_id, observed.id, decide)
         self._hub_of[observed.id] = hub_id
@@ -368,16 +364,16 @@ class HubPersistenceAdapter:
         BackendUnavailable, InvalidEventError.
         """
         hub_id, capacity = await self._lock_home(resource_id)
-        leases = locking.leases_for(await self.session.store(), hub_id, resource_id, capacity)
-        return await leases.acquire_lock(resource_id, owner_id, timeout)
+        place = leases.leases_for(await self.session.store(), hub_id, resource_id, capacity)
+        return await place.acquire_lock(resource_id, owner_id, timeout)
 
     async def extend_lock(self, resource_id: str, owner_id: str, timeout: int = 30) -> bool:
         """Renew ``owner_id``'s lease; False when it holds none (or it ran out).
 
         Raises: as :meth:`acquire_lock`.
         """
-        for leases in await self._lock_places(resource_id):
-            if await leases.extend_lock(resource_id, owner_id, timeout):
+        for place in await self._lock_places(resource_id):
+            if await place.extend_lock(resource_id, owner_id, timeout):
                 return True
         return False
 
@@ -386,16 +382,16 @@ class HubPersistenceAdapter:
 
         Raises: as :meth:`acquire_lock`.
         """
-        for leases in await self._lock_places(resource_id):
-            await leases.release_lock(resource_id, owner_id)
+        for place in await self._lock_places(resource_id):
+            await place.release_lock(resource_id, owner_id)
 
     async def get_lock_owner(self, resource_id: str) -> str | None:
         """The newest live holder by the backend's clock, or None.
 
         Raises: as :meth:`acquire_lock`.
         """
-        for leases in await self._lock_places(resource_id):
-            owner = await leases.get_lock_owner(resource_id)
+        for place in await self._lock_places(resource_id):
+            owner = await place.get_lock_owner(resource_id)
             if owner is not None:
                 return owner
         return None
@@ -404,13 +400,13 @@ class HubPersistenceAdapter:
         found = await self.instance_state(resource_id)
         if found is None:
             return self.lock_hub, 1
-        return found[0], locking.capacity_of(found[1])
+        return found[0], leases.capacity_of(found[1])
 
-    async def _lock_places(self, resource_id: str) -> list[locking.HubLeases]:
+    async def _lock_places(self, resource_id: str) -> list[leases.HubLeases]:
         store = await self.session.store()
         home, capacity = await self._lock_home(resource_id)
         hubs = dict.fromkeys([home, self.lock_hub])
-        return [locking.leases_for(store, hub, resource_id, capacity) for hub in hubs]
+        return [leases.leases_for(store, hub, resource_id, capacity) for hub in hubs]
 
     # --- what attach and restore use --------------------------------------------
 
@@ -457,8 +453,10 @@ class HubPersistenceAdapter:
             if state is None or not state.registered:
                 return []
             count = state.health_checks_failed if failures is None else failures
-            target = diff.Health(status, count, False, convert.utc(checked_at, "checked_at"))
-            return list(diff.health_events(diff.health_of(state), target, _now(), reason=reason))
+            target = changes.Health(status, count, False, convert.utc(checked_at, "checked_at"))
+            return list(
+                changes.health_events(changes.health_of(state), target, _now(), reason=reason)
+            )
 
         return await instances.change(store, hub_id, instance_id, decide)
 

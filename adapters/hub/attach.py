@@ -40,7 +40,7 @@ from eventstore.recorder import Fate, Recorder
 from eventstore.store import EventStore
 from eventstore.values import ResourceStatus, ResourceType
 
-from . import convert, diff
+from . import changes, convert
 from .adapter import HubPersistenceAdapter
 
 log = logging.getLogger(__name__)
@@ -84,7 +84,7 @@ class Attachment:
         self.recorder_options = recorder_options or {}
         self.recorder: Recorder | None = None
         self._recorder_task: asyncio.Task[None] | None = None
-        self._health: dict[str, diff.Health] = {}  # as the recorded events leave it
+        self._health: dict[str, changes.Health] = {}  # as the recorded events leave it
         self._sampler: asyncio.Task[None] | None = None
 
     @property
@@ -161,7 +161,7 @@ class Attachment:
     async def on_instance_registered(self, data: dict[str, Any]) -> None:
         instance = self.hub.instances.get(data.get("id"), data)  # the live object has config
         observed = convert.observe(instance)
-        self._health[observed.id] = diff.Health(
+        self._health[observed.id] = changes.Health(
             observed.status, observed.health_checks_failed, False, observed.last_health_check
         )
         await self.deliver(
@@ -181,17 +181,17 @@ class Attachment:
         instance_id = data["instance_id"]
         live = self.hub.instances.get(instance_id)
         old = ResourceStatus(data.get("old_status") or ResourceStatus.UNKNOWN.value)
-        current = self._health.get(instance_id) or diff.Health(old, 0, False, None)
+        current = self._health.get(instance_id) or changes.Health(old, 0, False, None)
         failures = getattr(live, "health_checks_failed", None)
         checked_at = convert.utc(getattr(live, "last_health_check", None), "last_health_check")
-        target = diff.Health(
+        target = changes.Health(
             ResourceStatus(data["new_status"]),
             current.failures if failures is None else int(failures),
             False,
             checked_at,
         )
         now = datetime.now(UTC)
-        events = diff.health_events(current, target, now, reason=data.get("reason") or "")
+        events = changes.health_events(current, target, now, reason=data.get("reason") or "")
         checks = [e for e in events if isinstance(e, HealthChecked)]
         passed = checks[-1].ok if checks else current.passed
         self._health[instance_id] = target._replace(passed=passed)

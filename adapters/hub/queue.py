@@ -21,9 +21,10 @@ from eventstore.errors import InvalidEventError, WrongExpectedVersion
 from eventstore.events import QueueStateDeleted, QueueStateSaved
 from eventstore.store import EventStore
 from projections import InstanceState, ProjectionRunner, ReadModelStore
-from projections.queue import Candidate, QueueModel, QueueProjection, QueueService
+from projections.deciders.queue import Candidate, QueueService
+from projections.queue import QueueModel, QueueProjection
 
-from .locking import capacity_of
+from .leases import capacity_of
 
 POOL_TTL = 1.0
 """How long a hub's instances, as the hub projection gave them, are reused

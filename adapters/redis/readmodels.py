@@ -15,7 +15,7 @@ whose reply was lost is safely sent again.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import redis
 
@@ -24,18 +24,19 @@ from projections.errors import CheckpointConflict
 from projections.readmodel_store import Checkpoint, Commit, ReadModelStore, Snapshot
 
 from . import scripts
+from .calls import CallPath
 from .keys import ReadModelKeys, readmodel_hubs
-
-if TYPE_CHECKING:
-    from .store import RedisEventStore
 
 
 class RedisReadModelStore(ReadModelStore):
-    """Read models in the Redis of ``store`` (its client and key prefix)."""
+    """Read models in a Redis event store's server: its call path (client,
+    retries, error translation), its key prefix, and ``check_open``, which
+    raises StoreClosed once the event store is closed."""
 
-    def __init__(self, store: RedisEventStore) -> None:
-        self.store = store
-        self.prefix = store.key_prefix
+    def __init__(self, calls: CallPath, key_prefix: str, check_open: Callable[[], None]) -> None:
+        self.calls = calls
+        self.prefix = key_prefix
+        self._check_store_open = check_open
         self._closed = False
 
     async def close(self) -> None:
@@ -193,5 +194,5 @@ class RedisReadModelStore(ReadModelStore):
         redis-py's untyped ones (bytes here: no decode_responses)."""
         if self._closed:
             raise StoreClosed("RedisReadModelStore is closed")
-        self.store._check_open()
-        return await self.store.calls.on_key(key, fn)
+        self._check_store_open()
+        return await self.calls.on_key(key, fn)

@@ -157,7 +157,7 @@ class RedisEventStore(EventStore):
     def readmodel_store(self) -> RedisReadModelStore:
         """Read models in this store's Redis, through its client and call path
         (closing it leaves this store open)."""
-        return RedisReadModelStore(self)
+        return RedisReadModelStore(self.calls, self.key_prefix, self._check_open)
 
     def _check_client(self, client: Client) -> None:
         if self.cluster != isinstance(client, RedisCluster):

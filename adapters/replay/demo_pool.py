@@ -35,8 +35,8 @@ from eventstore import (
 from eventstore.backend import Expected
 from eventstore.envelope import AppendResult, NewEvent, StoredEvent
 from eventstore.recorder import Recorder
-from projections.leases import Lease, LeaseService
-from projections.leases.clock import BackendClock
+from projections.deciders.clock import BackendClock
+from projections.deciders.leases import Lease, LeaseService
 
 TICK = timedelta(seconds=30)
 LEASE_TTL = 120.0

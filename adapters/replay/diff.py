@@ -103,7 +103,7 @@ async def _attach_events(
     by_stream: dict[str, Change] = {}
     for change in changes:
         name = change.subject
-        key = streams.lock(name) if change.kind == "lease" else streams.instance(name)
+        key = streams.lease(name) if change.kind == "lease" else streams.instance(name)
         by_stream[key] = change
     if not by_stream or end <= start:
         return

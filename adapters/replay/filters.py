@@ -14,7 +14,7 @@ from eventstore.codec import DEFAULT_CODEC
 from eventstore.errors import InvalidEventError
 
 from .errors import EmptyRange, InvalidInput
-from .timeparse import Point, position_at
+from .timeparse import Point
 
 _MICROSECOND = timedelta(microseconds=1)
 
@@ -101,7 +101,7 @@ async def _before(store: EventStore, hub_id: str, since: Point) -> int:
     if since.position is not None:
         return max(since.position - 1, 0)
     when = await since.time_in(store)
-    return await position_at(store, hub_id, when - _MICROSECOND)
+    return await store.position_at(hub_id, when - _MICROSECOND)
 
 
 async def select_events(

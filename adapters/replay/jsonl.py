@@ -19,16 +19,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from contextlib import aclosing
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
-from uuid import UUID
 
 import msgspec
 
 from eventstore import RecordedEvent, UnknownEvent
 from eventstore.codec import DEFAULT_CODEC, Codec
-from eventstore.envelope import CorruptEvent, StoredEvent
+from eventstore.envelope import ENVELOPE_FIELDS, CorruptEvent, Envelope, StoredEvent
 from eventstore.errors import DuplicateEventError, InvalidEventError
 from eventstore.store import EventStore
 
@@ -42,32 +40,17 @@ stored bytes: open the store for export with ``codec=RAW_CODEC``."""
 BATCH = 1000
 
 
-ENVELOPE = (
-    "hub_id",
-    "stream",
-    "version",
-    "position",
-    "event_id",
-    "type",
-    "schema_version",
-    "recorded_at",
-    "correlation_id",
-    "causation_id",
-    "data",
-)
+ENVELOPE = (*ENVELOPE_FIELDS, "data")
+"""What a line holds of the stored record (``event`` and ``readable`` are views)."""
 
 
-class Line(msgspec.Struct, kw_only=True, omit_defaults=True):
-    hub_id: str
-    stream: str
-    version: int
-    position: int
-    event_id: UUID
-    type: str
-    schema_version: int
-    recorded_at: datetime
-    correlation_id: str | None
-    causation_id: str | None
+class Line(Envelope, frozen=True, kw_only=True):
+    """One line: the envelope, the stored payload, and views for people.
+
+    Every key is written, nulls included (``correlation_id``, ``causation_id``,
+    ``envelope_error``), so any hublog's import reads any hublog's export.
+    """
+
     data: bytes
     readable: str
     event: Any

@@ -18,15 +18,14 @@ async def view_at(
     store: EventStore, storage: ReadModelStore | None, hub_id: str, point: Point
 ) -> HubView:
     """Raises: InvalidQuery for a position beyond the hub's head."""
-    position = await point.position_in(store, hub_id)  # bisected: fast on every backend
+    position = await point.position_in(store, hub_id)  # the store's index: no head read
     return await state_at(store, storage, hub_id, position=position)
 
 
 def as_json(view: HubView) -> dict[str, Any]:
     data: dict[str, Any] = plain(view)
     data["lease_holders"] = {
-        resource: [plain(h) for h in lock.live(view.as_of)]
-        for resource, lock in view.locks.items()
+        resource: [plain(h) for h in lock.live(view.as_of)] for resource, lock in view.locks.items()
     }
     return data
 

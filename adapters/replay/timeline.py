@@ -49,7 +49,7 @@ async def timeline(
 ) -> tuple[list[Entry], dict[str, int]]:
     """The entries in time order, and counts of health checks (total, failed)."""
     events = await _events(store, hub_id, streams.instance(instance_id))
-    events += await _events(store, hub_id, streams.lock(instance_id))
+    events += await _events(store, hub_id, streams.lease(instance_id))
     events.sort(key=lambda e: e.position)
     start = None if since is None else await since.position_in(store, hub_id)
     entries, checks = _entries(events)

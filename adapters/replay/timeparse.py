@@ -33,7 +33,7 @@ class Point:
         """The last position at or before this point (0 before the first event)."""
         if self.position is not None:
             return self.position
-        return await position_at(store, hub_id, await self.time_in(store))
+        return await store.position_at(hub_id, await self.time_in(store))
 
     async def time_in(self, store: EventStore) -> datetime:
         if self.ago is not None:
@@ -72,23 +72,3 @@ def parse_duration(text: str) -> timedelta:
         raise InvalidInput(f"malformed duration {text!r}: expected e.g. 30s, 15m, 2h, 1d")
     amount, unit = relative.groups()
     return timedelta(seconds=float(amount) * _UNITS[unit])
-
-
-async def position_at(store: EventStore, hub_id: str, when: datetime) -> int:
-    """The last position recorded at or before ``when`` (0 if none), by
-    bisecting the log: ~log2(head) one-event reads on every backend.
-
-    The same answer as :meth:`EventStore.position_at` (``recorded_at``
-    never decreases along a hub's log), but that one is a scan of the time
-    index on SQL (``max(position) … recorded_at <= when``), 0.4 s on a
-    million events, where this takes milliseconds.
-    """
-    low, high = 0, await store.head(hub_id)  # low: a position known <= when (or 0)
-    while low < high:
-        middle = (low + high + 1) // 2
-        found = [e async for e in store.read_log(hub_id, after=middle - 1, limit=1)]
-        if found and found[0].position <= high and found[0].recorded_at <= when:
-            low = found[0].position
-        else:
-            high = middle - 1
-    return low

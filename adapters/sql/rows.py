@@ -47,8 +47,8 @@ def page(rows: Sequence[Any]) -> list[StoredEvent]:
         if type(data) is not bytes:
             raise TypeError(f"data is a {type(data).__name__}")
         result.append(StoredEvent(
-            hub_id, stream, version, position, event_id, type_, schema_version, data, last_at,
-            correlation, causation,
+            hub_id, stream, version, position, event_id, type_, schema_version, last_at,
+            correlation, causation, data=data,
         ))  # fmt: skip
     return result
 

@@ -13,7 +13,7 @@ from .state import (
     HubState,
     HubSummary,
     InstanceState,
-    LockState,
+    LeaseState,
     ScalingAdvice,
     summarize,
 )
@@ -26,7 +26,7 @@ __all__ = [
     "HubState",
     "HubSummary",
     "InstanceState",
-    "LockState",
+    "LeaseState",
     "ScalingAdvice",
     "summarize",
 ]

@@ -24,7 +24,7 @@ from eventstore.events import (
 )
 from eventstore.values import ResourceStatus
 
-from .. import rules
+from .. import anomalies
 from ..readmodel import flag
 from .state import HubState, InstanceState
 
@@ -39,7 +39,9 @@ def fold_instance_event(state: HubState, event: RecordedEvent) -> HubState:
     if isinstance(e, InstanceRegistered):
         return _registered(state, event, e, instance_id, current)
     if current is None or not current.registered:
-        return flag(state, event, rules.UNREGISTERED, f"instance {instance_id!r} is not registered")
+        return flag(
+            state, event, anomalies.UNREGISTERED, f"instance {instance_id!r} is not registered"
+        )
     at = event.recorded_at
     if isinstance(e, HealthChecked):
         return _checked(state, event, e, current)
@@ -80,7 +82,10 @@ def fold_sample(state: HubState, event: RecordedEvent, sample: MetricsSampled) -
     current = state.instances.get(instance_id)
     if current is None or not current.registered:
         return flag(
-            state, event, rules.UNREGISTERED, f"metrics for unregistered instance {instance_id!r}"
+            state,
+            event,
+            anomalies.UNREGISTERED,
+            f"metrics for unregistered instance {instance_id!r}",
         )
     return _put(
         state, replace(current, metrics=sample.metrics, metrics_sampled_at=sample.sampled_at)
@@ -100,11 +105,14 @@ def _registered(
 ) -> HubState:
     if current is not None and current.registered:
         state = flag(
-            state, event, rules.REGISTERED_TWICE, f"incarnation {current.incarnation} never ended"
+            state,
+            event,
+            anomalies.REGISTERED_TWICE,
+            f"incarnation {current.incarnation} never ended",
         )
     if e.status is ResourceStatus.HEALTHY:
         state = flag(
-            state, event, rules.HEALTHY_WITHOUT_CHECK, "registered as healthy before any check"
+            state, event, anomalies.HEALTHY_WITHOUT_CHECK, "registered as healthy before any check"
         )
     at = event.recorded_at
     instance = InstanceState(
@@ -136,7 +144,7 @@ def _checked(
         state = flag(
             state,
             event,
-            rules.FAILURE_COUNT,
+            anomalies.FAILURE_COUNT,
             f"consecutive_failures {e.consecutive_failures} after {current.health_checks_failed}, "
             f"expected {expected}",
         )
@@ -153,7 +161,7 @@ def _checked(
 def _changed(
     state: HubState, event: RecordedEvent, e: HealthChanged, current: InstanceState
 ) -> HubState:
-    problems = rules.transition_problems(
+    problems = anomalies.transition_problems(
         status=current.status,
         last_check_passed=current.last_check_passed,
         failures=current.health_checks_failed,

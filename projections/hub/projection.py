@@ -19,7 +19,7 @@ from eventstore.events import HubStarted, HubStopped, MetricsSampled, ScalingAdv
 
 from ..readmodel import Projection
 from .instances import fold_instance_event, fold_sample
-from .locks import fold_lock_event
+from .leases import fold_lock_event
 from .state import HubInfo, HubState, HubSummary, ScalingAdvice, summarize
 
 

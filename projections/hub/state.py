@@ -65,7 +65,7 @@ class Holder(msgspec.Struct, frozen=True, kw_only=True):
     ttl_s: float
 
 
-class LockState(msgspec.Struct, frozen=True, kw_only=True):
+class LeaseState(msgspec.Struct, frozen=True, kw_only=True):
     """One resource's lease.  ``holders`` may include leases that have
     expired by now but were not yet seen to expire: use :meth:`live`."""
 
@@ -205,7 +205,7 @@ class HubState(ReadModel, frozen=True, kw_only=True):
 
     meta: HubMeta = HubMeta()
     instances: dict[str, InstanceState] = {}
-    locks: dict[str, LockState] = {}
+    locks: dict[str, LeaseState] = {}
 
     @property
     def summary(self) -> HubSummary:

@@ -1,50 +1,12 @@
-"""The reservation queue: a persisted, fair (FIFO) queue of requests waiting
-for a lease slot on a hub's instances — events on the hub's ``queue/reserve``
-stream, each carrying the queue after it.  See ``docs/queue.md``.
-
-    queue = QueueService(store)
-    reservation = await queue.reserve(
-        "pool", requirements={"models": ["llama3"]}, owner_id="node-a", ttl=30,
-        wait=10, pool=instances_of,
-    )
-    ...  # use reservation.instance_id with reservation.token; then
-    await queue.leases.release("pool", reservation.instance_id, "node-a", reservation.token)
+"""The reservation queue's read side: a pure fold of a hub's ``queue/reserve``
+stream to depth, the oldest wait and wait times (:mod:`.stats`), and that
+fold kept as a checkpointed read model (:mod:`.readmodel`).  The queue's
+write side — reserving, waiting, granting — is :mod:`projections.deciders.queue`.
 """
 
 from __future__ import annotations
 
-from .errors import (
-    InvalidReservation,
-    QueueContention,
-    QueueError,
-    QueueUnreadable,
-    ReservationTimeout,
-)
-from .match import matches, requirements_of
 from .readmodel import QueueModel, QueueProjection, WaitRow
-from .service import QueueService
-from .state import Candidate, QueuedRequest, QueueView, Requirements, Reservation
 from .stats import QueueStats, Wait, apply, fold
 
-__all__ = [
-    "Candidate",
-    "InvalidReservation",
-    "QueueContention",
-    "QueueError",
-    "QueueModel",
-    "QueueProjection",
-    "QueueService",
-    "QueueStats",
-    "QueueUnreadable",
-    "QueueView",
-    "QueuedRequest",
-    "Requirements",
-    "Reservation",
-    "ReservationTimeout",
-    "Wait",
-    "WaitRow",
-    "apply",
-    "fold",
-    "matches",
-    "requirements_of",
-]
+__all__ = ["QueueModel", "QueueProjection", "QueueStats", "Wait", "WaitRow", "apply", "fold"]

@@ -22,7 +22,7 @@ from typing import Any
 import anyio
 
 from adapters import open_store
-from projections.leases import LeaseService
+from projections.deciders.leases import LeaseService
 from tests.leases.checker import Report, check
 from tests.processes import run_reporting
 

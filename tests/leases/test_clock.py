@@ -14,7 +14,7 @@ from typing import cast
 import pytest
 
 from eventstore import EventStore
-from projections.leases import BackendClock
+from projections.deciders.leases import BackendClock
 
 pytestmark = pytest.mark.anyio
 

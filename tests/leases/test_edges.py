@@ -16,23 +16,23 @@ import pytest
 
 from eventstore import CATALOGUE, Codec, Event, EventStore, streams
 from eventstore.events import LockGranted, LockReleased, LockRenewed
-from projections.leases import (
+from projections.deciders.leases import (
     BackendClock,
     CapacityMismatch,
     InvalidLeaseRequest,
     LeaseContention,
     LeaseService,
-    LockUnreadable,
-    LockView,
+    LeaseUnreadable,
+    LeaseView,
     rules,
 )
-from projections.leases.rules import LeaseHolder
+from projections.deciders.leases.rules import LeaseHolder
 from tests.backends import Backend
 
 on_memory = pytest.mark.parametrize("backend", [Backend("memory")], ids=["memory"])
 
 HUB, RESOURCE = "pool", "ollama-1"
-STREAM = streams.lock(RESOURCE)
+STREAM = streams.lease(RESOURCE)
 
 
 class LockAudited(Event, frozen=True, kw_only=True):
@@ -62,7 +62,7 @@ async def test_an_old_style_lock_stream_folds_to_its_full_state(store: EventStor
     now = await old_style_stream(store)
     history = [e async for e in store.read_stream(HUB, STREAM)]
 
-    assert rules.fold(HUB, RESOURCE, history) == LockView(
+    assert rules.fold(HUB, RESOURCE, history) == LeaseView(
         hub_id=HUB,
         resource_id=RESOURCE,
         version=4,
@@ -122,7 +122,7 @@ async def test_a_lock_whose_last_event_this_code_cannot_read_is_refused_naming_i
     finally:
         store.codec = reader
 
-    with pytest.raises(LockUnreadable) as refused:
+    with pytest.raises(LeaseUnreadable) as refused:
         await leases.acquire(HUB, RESOURCE, "b", ttl=30, capacity=1)
 
     error = refused.value
@@ -141,7 +141,7 @@ class OutracedLeases(LeaseService):
         super().__init__(store, **kwargs)
         self.rival = rival
 
-    async def _lower(self, view: LockView) -> datetime:
+    async def _lower(self, view: LeaseView) -> datetime:
         await self.rival.reap(HUB, RESOURCE)  # nothing to reap: the cheapest real write
         await self.rival.acquire(HUB, RESOURCE, f"rival-{view.version}", ttl=30, capacity=99)
         return await super()._lower(view)
@@ -200,7 +200,7 @@ async def test_renewals_and_expiries_carry_the_callers_correlation_id(store: Eve
 def test_a_lease_cannot_be_renewed_at_the_instant_it_expires() -> None:
     at = datetime(2026, 12, 4, 12, 0, tzinfo=datetime.now().astimezone().tzinfo)
     holder = LeaseHolder(owner="a", token=1, ttl_s=30, expires_at=at)
-    view = LockView(hub_id=HUB, resource_id=RESOURCE, version=1, capacity=1, holders=(holder,))
+    view = LeaseView(hub_id=HUB, resource_id=RESOURCE, version=1, capacity=1, holders=(holder,))
 
     assert rules.renew(view, "a", 1, 30.0, at) is None
     assert rules.renew(view, "a", 1, 30.0, at - timedelta(microseconds=1)) is not None
@@ -209,7 +209,7 @@ def test_a_lease_cannot_be_renewed_at_the_instant_it_expires() -> None:
 def test_reaping_a_lock_with_nothing_run_out_is_no_change() -> None:
     at = datetime(2026, 12, 4, 12, 0, tzinfo=datetime.now().astimezone().tzinfo)
     holder = LeaseHolder(owner="a", token=1, ttl_s=30, expires_at=at + timedelta(seconds=1))
-    view = LockView(hub_id=HUB, resource_id=RESOURCE, version=1, capacity=1, holders=(holder,))
+    view = LeaseView(hub_id=HUB, resource_id=RESOURCE, version=1, capacity=1, holders=(holder,))
 
     assert rules.reap(view, at) is None
 
@@ -261,7 +261,7 @@ async def test_a_release_records_the_lease_it_ends_and_the_callers_correlation_i
 def test_a_lease_cannot_be_released_at_the_instant_it_expires() -> None:
     at = datetime(2026, 12, 4, 12, 0, tzinfo=datetime.now().astimezone().tzinfo)
     holder = LeaseHolder(owner="a", token=1, ttl_s=30, expires_at=at)
-    view = LockView(hub_id=HUB, resource_id=RESOURCE, version=1, capacity=1, holders=(holder,))
+    view = LeaseView(hub_id=HUB, resource_id=RESOURCE, version=1, capacity=1, holders=(holder,))
 
     assert rules.release(view, "a", 1, at) is None
     assert rules.release(view, "a", 1, at - timedelta(microseconds=1)) is not None
@@ -288,7 +288,7 @@ def test_renewing_one_lease_of_a_semaphore_leaves_the_other_holders_as_they_were
     at = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
     mine = LeaseHolder(owner="a", token=1, ttl_s=30, expires_at=at + timedelta(seconds=5))
     other = LeaseHolder(owner="b", token=2, ttl_s=20, expires_at=at + timedelta(seconds=9))
-    view = LockView(hub_id=HUB, resource_id=RESOURCE, version=2, capacity=2, holders=(mine, other))
+    view = LeaseView(hub_id=HUB, resource_id=RESOURCE, version=2, capacity=2, holders=(mine, other))
 
     change = rules.renew(view, "a", 1, 60.0, at)
 

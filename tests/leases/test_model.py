@@ -21,7 +21,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 from adapters.memory import MemoryEventStore
 from eventstore import streams
 from projections import HubProjection, fold
-from projections.leases import BackendClock, CapacityMismatch, LeaseService
+from projections.deciders.leases import BackendClock, CapacityMismatch, LeaseService
 from tests.leases.checker import check
 
 HUB = "pool"
@@ -161,7 +161,7 @@ class Leases(RuleBasedStateMachine):
             live = {(o, t, ends) for t, (o, ends) in lock.holders.items() if ends > self.now}
             holders = self.portal.call(self.leases.holders, HUB, resource)
             assert {(h.owner, h.token, h.expires_at) for h in holders} == live
-            version = self.portal.call(self.store.stream_version, HUB, streams.lock(resource))
+            version = self.portal.call(self.store.stream_version, HUB, streams.lease(resource))
             assert version == lock.version
             if resource in state.locks:
                 folded = state.locks[resource].live(self.now)

@@ -21,13 +21,13 @@ from eventstore import CATALOGUE, Codec, EventStore
 from eventstore.errors import BackendUnavailable
 from eventstore.events import LeaseHolder, LockExpired, LockGranted, LockReleased
 from eventstore.retry import RetryPolicy
-from projections.leases import (
+from projections.deciders.leases import (
     BackendClock,
     InvalidLeaseRequest,
     Lease,
     LeaseContention,
     LeaseService,
-    LockUnreadable,
+    LeaseUnreadable,
     service,
 )
 from tests.backends import Backend
@@ -212,7 +212,7 @@ async def test_an_unreadable_event_inside_an_old_style_stream_is_refused_naming_
         store.codec = reader
     await store.append(HUB, STREAM, [LockReleased(owner="a", token=1)])
 
-    with pytest.raises(LockUnreadable) as refused:
+    with pytest.raises(LeaseUnreadable) as refused:
         await LeaseService(store).view(HUB, RESOURCE)
     assert (refused.value.hub_id, refused.value.resource_id) == (HUB, RESOURCE)
     assert str(refused.value) == (

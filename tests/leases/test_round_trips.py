@@ -13,7 +13,7 @@ import pytest
 
 from eventstore import EventStore, streams
 from eventstore.events import LeaseHolder, LockGranted, LockReleased
-from projections.leases import LeaseService
+from projections.deciders.leases import LeaseService
 
 pytestmark = pytest.mark.anyio
 
@@ -57,7 +57,7 @@ async def write_history(store: EventStore, resource: str, events: int) -> None:
             )
         )  # fmt: skip
     for start in range(0, len(history), 500):
-        await store.append(HUB, streams.lock(resource), history[start : start + 500])
+        await store.append(HUB, streams.lease(resource), history[start : start + 500])
 
 
 async def acquire_counted(store: EventStore, resource: str) -> tuple[Counter[str], Counter[str]]:
@@ -77,7 +77,7 @@ async def test_a_lock_with_10000_past_events_acquires_like_a_fresh_one(
     store: EventStore,
 ) -> None:
     await write_history(store, "busy", 10_000)
-    assert await store.stream_version(HUB, streams.lock("busy")) == 10_000
+    assert await store.stream_version(HUB, streams.lease("busy")) == 10_000
 
     cold_busy, warm_busy = await acquire_counted(store, "busy")
     for name in PRIMITIVES:  # unwrap before the next round of counting

@@ -12,7 +12,7 @@ import pytest
 from eventstore import EventStore, streams
 from eventstore.events import LockExpired, LockGranted, LockReleased, LockRenewed
 from projections import HubProjection, fold
-from projections.leases import CapacityMismatch, InvalidLeaseRequest, LeaseService
+from projections.deciders.leases import CapacityMismatch, InvalidLeaseRequest, LeaseService
 
 pytestmark = pytest.mark.anyio
 
@@ -20,7 +20,7 @@ HUB = "pool"
 
 
 async def version(store: EventStore, resource: str = "ollama-1") -> int:
-    return await store.stream_version(HUB, streams.lock(resource))
+    return await store.stream_version(HUB, streams.lease(resource))
 
 
 async def test_a_counting_lease_grants_capacity_slots_with_rising_tokens(
@@ -74,7 +74,7 @@ async def test_an_expired_lease_is_recorded_by_the_next_toucher_and_cannot_be_re
 
     new = await leases.acquire(HUB, "ollama-1", "node-b", ttl=30)
     assert new is not None and new.token == 3  # after the LockExpired in its batch
-    events = [e async for e in store.read_stream(HUB, streams.lock("ollama-1"))]
+    events = [e async for e in store.read_stream(HUB, streams.lease("ollama-1"))]
     assert [e.type for e in events] == ["LockGranted", "LockExpired", "LockGranted"]
     expired = events[1].event
     assert isinstance(expired, LockExpired) and (expired.owner, expired.token) == ("node-a", 1)
@@ -103,7 +103,7 @@ async def test_a_lock_stream_written_before_holders_after_is_folded_once(
 ) -> None:
     # The shape of lock events before they carried their state (no holders,
     # no decided_at), as older hublog and the demo wrote them.
-    stream, now = streams.lock("ollama-1"), await store.now()
+    stream, now = streams.lease("ollama-1"), await store.now()
     old = [
         LockGranted(owner="a", token=1, ttl_s=60, expires_at=now + timedelta(seconds=60), capacity=2),
         LockGranted(owner="b", token=2, ttl_s=60, expires_at=now - timedelta(seconds=1), capacity=2),

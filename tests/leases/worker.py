@@ -22,7 +22,7 @@ import uuid
 import anyio
 
 from adapters import open_store
-from projections.leases import Lease, LeaseContention, LeaseService
+from projections.deciders.leases import Lease, LeaseContention, LeaseService
 
 KILL, PAUSE, RENEW = 0.04, 0.08, 0.4
 

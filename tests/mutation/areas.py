@@ -80,10 +80,10 @@ PARTS: dict[str, tuple[str, ...]] = {
     "projections-metrics": _modules(
         "projections.metrics",
         "projections.rollup",
-        "projections.retention",
+        "projections.deciders.retention",
         "projections.policy",
         "projections.keys",
-        "projections.rules",
+        "projections.anomalies",
     ),
     "projections-runner": _modules(
         "projections.runner",
@@ -95,7 +95,7 @@ PARTS: dict[str, tuple[str, ...]] = {
         "projections.readmodel_store",
         "projections.errors",
     ),
-    "projections-leases": _modules("projections.leases.*"),
+    "projections-leases": _modules("projections.deciders.leases.*"),
     "projections-queue": _modules("projections.queue.*"),
     "recorder": _modules("eventstore.recorder.*"),
 }

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-_CLOCK = "projections.leases.clock.xǁBackendClockǁ"
-_FOLLOW = "projections.queue.follow."
+_CLOCK = "projections.deciders.clock.xǁBackendClockǁ"
+_FOLLOW = "projections.deciders.queue.waiting."
 _METRICS = "projections.metrics.xǁMetricsProjectionǁ"
 _METRICS_FN = "projections.metrics.x_"
-_SERVICE = "projections.queue.service.xǁQueueServiceǁ"
+_SERVICE = "projections.deciders.queue.service.xǁQueueServiceǁ"
 _FIRST_POOL_READ = "the first pass reads the pool whatever pool_changed says: no candidates yet"
 
 _NO_EMPTY_ENTITY = (
@@ -36,15 +36,15 @@ EQUIVALENT_PROJECTIONS: dict[str, str] = {
         "on a tie old and new upper bounds are the same line (same value now, "
         "same slope), so keeping either gives every later bound alike"
     ),
-    "projections.leases.service.xǁLeaseServiceǁ_append__mutmut_3": (  # always view.version
+    "projections.deciders.leases.service.xǁLeaseServiceǁ_append__mutmut_3": (  # always view.version
         "a new lock's version is 0, and the store reads expected_version 0 as "
         "NO_STREAM (eventstore.backend.expected_version_matches)"
     ),
-    "projections.hub.locks.x_fold_lock_event__mutmut_4": _NO_EMPTY_ENTITY,
+    "projections.hub.leases.x_fold_lock_event__mutmut_4": _NO_EMPTY_ENTITY,
     "projections.hub.instances.x_fold_instance_event__mutmut_4": _NO_EMPTY_ENTITY,
     "projections.hub.instances.x_fold_sample__mutmut_4": _NO_EMPTY_ENTITY,
     "projections.health.xǁHealthProjectionǁevolve__mutmut_4": _NO_EMPTY_ENTITY,
-    "projections.hub.locks.x__judged_at__mutmut_4": (  # > -> >= for decided_at
+    "projections.hub.leases.x__judged_at__mutmut_4": (  # > -> >= for decided_at
         "a decided_at equal to recorded_at is judged at recorded_at instead: the same instant"
     ),
     "projections.keys.x_entity_of__mutmut_4": (
@@ -84,12 +84,12 @@ EQUIVALENT_PROJECTIONS: dict[str, str] = {
         "result's initial value is never returned: body either returns (and "
         "result is set) or raises (and failure is raised)"
     ),
-    "projections.queue.match.x_requirements_of__mutmut_7": ("_listed ignores its key argument"),
+    "projections.deciders.queue.match.x_requirements_of__mutmut_7": ("_listed ignores its key argument"),
     **dict.fromkeys(
         [
-            "projections.queue.match.x_requirements_of__mutmut_16",
-            "projections.queue.match.x_requirements_of__mutmut_19",
-            "projections.queue.match.x_requirements_of__mutmut_20",
+            "projections.deciders.queue.match.x_requirements_of__mutmut_16",
+            "projections.deciders.queue.match.x_requirements_of__mutmut_19",
+            "projections.deciders.queue.match.x_requirements_of__mutmut_20",
         ],
         "strict or lax makes no difference to Requirements: its fields are str "
         "tuples and a str enum, which lax mode converts nothing into",
@@ -97,7 +97,7 @@ EQUIVALENT_PROJECTIONS: dict[str, str] = {
     "projections.queue.readmodel.xǁQueueProjectionǁevolve__mutmut_8": (
         "ended() is None exactly when the event is not an Ended: or and and agree"
     ),
-    "projections.queue.rules.x_grant__mutmut_19": (
+    "projections.deciders.queue.rules.x_grant__mutmut_19": (
         "a newcomer's fresh request id is not in the queue, and ahead_of answers "
         "for an id not in the queue as for None: everyone"
     ),

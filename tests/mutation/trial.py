@@ -32,7 +32,7 @@ class NoSuchMutant(LookupError):
 
 @dataclass(frozen=True)
 class Mutant:
-    module: str  # dotted: projections.queue.rules
+    module: str  # dotted: projections.deciders.queue.rules
     function: str  # mutmut's: x_expire__mutmut_3, xǁQueueServiceǁ_ask__mutmut_1
 
     @classmethod

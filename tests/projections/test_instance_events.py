@@ -16,7 +16,8 @@ from eventstore import (
     ResourceType,
 )
 from eventstore.events import InstanceRecovered, InstanceUpdated, MetricsRolledUp, RecoveryFailed
-from projections import HubState, InstanceState, rules
+from projections import HubState, InstanceState
+from projections import anomalies as kinds
 from tests.projections.handmade import Log, at
 
 A = "instance/a"
@@ -50,7 +51,7 @@ def test_a_second_registration_records_the_incarnation_that_never_ended() -> Non
     log.add(registered(), 0, A)
     log.add(registered(), 5, A)
     state = log.state()
-    assert anomalies(state) == [(rules.REGISTERED_TWICE, "incarnation 1 never ended")]
+    assert anomalies(state) == [(kinds.REGISTERED_TWICE, "incarnation 1 never ended")]
     instance = state.instances["a"]
     assert (instance.incarnation, instance.registered_at, instance.updated_at) == (2, at(5), at(5))
 
@@ -59,7 +60,7 @@ def test_an_event_for_an_instance_never_registered_is_recorded_by_name() -> None
     log = Log()
     log.add(RecoveryFailed(error="boom"), 1, "instance/ghost")
     state = log.state()
-    assert anomalies(state) == [(rules.UNREGISTERED, "instance 'ghost' is not registered")]
+    assert anomalies(state) == [(kinds.UNREGISTERED, "instance 'ghost' is not registered")]
     assert state.instances == {}
 
 
@@ -152,7 +153,7 @@ def test_a_registration_as_healthy_is_recorded_and_kept_healthy() -> None:
     log.add(registered(status=ResourceStatus.HEALTHY), 0, A)
     state = log.state()
     assert anomalies(state) == [
-        (rules.HEALTHY_WITHOUT_CHECK, "registered as healthy before any check")
+        (kinds.HEALTHY_WITHOUT_CHECK, "registered as healthy before any check")
     ]
     assert state.instances["a"].status is ResourceStatus.HEALTHY
 

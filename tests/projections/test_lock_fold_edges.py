@@ -11,7 +11,8 @@ from typing import Any
 from eventstore import LockExpired, LockGranted, LockReleased, LockRenewed
 from eventstore.envelope import RecordedEvent
 from eventstore.events import Event
-from projections import Anomaly, Holder, HubState, LockState, rules
+from projections import Anomaly, Holder, HubState, LeaseState
+from projections import anomalies as kinds
 from tests.projections import handmade
 from tests.projections.handmade import at
 
@@ -30,7 +31,7 @@ class Log(handmade.Log):
         )
 
 
-def the_lock(state: HubState) -> LockState:
+def the_lock(state: HubState) -> LeaseState:
     return state.locks["gpu"]
 
 
@@ -78,7 +79,7 @@ def test_a_decided_at_before_the_lock_s_last_event_is_not_vouched_for() -> None:
     log.add(LockRenewed(owner="a", token=1, ttl_s=TTL, expires_at=at(50), decided_at=at(-1)), 20)
     state = log.state()
     assert the_lock(state).holders == ()
-    assert anomalies(state) == [(rules.NOT_HOLDER, "renewed by 'a' after its lease expired")]
+    assert anomalies(state) == [(kinds.NOT_HOLDER, "renewed by 'a' after its lease expired")]
 
 
 def test_a_decided_at_after_its_own_recorded_at_is_not_vouched_for() -> None:
@@ -98,7 +99,7 @@ def test_a_decided_at_on_a_lock_never_granted_is_folded_not_quarantined() -> Non
     assert state.meta.quarantined == 0
     assert "gpu" not in state.locks  # a change to nothing creates no lock
     assert anomalies(state) == [
-        (rules.NOT_HOLDER, "renewed by 'a' with token 4, which holds no lease on 'gpu'")
+        (kinds.NOT_HOLDER, "renewed by 'a' with token 4, which holds no lease on 'gpu'")
     ]
 
 
@@ -113,7 +114,7 @@ def test_a_release_at_exactly_the_lease_s_end_comes_too_late() -> None:
     assert the_lock(state).holders == ()
     assert the_lock(state).releases == 0
     assert the_lock(state).changed_at == at(TTL)
-    assert anomalies(state) == [(rules.NOT_HOLDER, "released by 'a' after its lease expired")]
+    assert anomalies(state) == [(kinds.NOT_HOLDER, "released by 'a' after its lease expired")]
 
 
 def test_a_release_a_microsecond_before_the_end_releases() -> None:
@@ -137,12 +138,12 @@ def test_a_late_renewal_is_recorded_with_its_position_and_drops_the_holder() -> 
             position=late.position,
             stream=GPU,
             event_type="LockRenewed",
-            kind=rules.NOT_HOLDER,
+            kind=kinds.NOT_HOLDER,
             detail="renewed by 'a' after its lease expired",
             recorded_at=at(30),
         )
     ]
-    assert state.meta.anomaly_counts == {rules.NOT_HOLDER: 1}
+    assert state.meta.anomaly_counts == {kinds.NOT_HOLDER: 1}
 
 
 # -- changes by a non-holder ------------------------------------------------------
@@ -157,7 +158,7 @@ def test_a_release_by_a_non_holder_of_a_known_lock_is_recorded_and_touches_the_l
     assert lock.holders == (a_holder("a", 1, 0, TTL),)
     assert (lock.releases, lock.changed_at) == (0, at(2))
     assert anomalies(state) == [
-        (rules.NOT_HOLDER, "released by 'b' with token 1, which holds no lease on 'gpu'")
+        (kinds.NOT_HOLDER, "released by 'b' with token 1, which holds no lease on 'gpu'")
     ]
 
 
@@ -168,7 +169,7 @@ def test_a_change_by_a_non_holder_of_an_unknown_lock_adds_no_lock() -> None:
     state = log.state()
     assert set(state.locks) == {"gpu"}
     assert anomalies(state) == [
-        (rules.NOT_HOLDER, "released by 'a' with token 1, which holds no lease on 'tpu'")
+        (kinds.NOT_HOLDER, "released by 'a' with token 1, which holds no lease on 'tpu'")
     ]
 
 
@@ -180,7 +181,7 @@ def test_an_expiry_of_a_token_never_granted_is_recorded() -> None:
     log.grant(0, token=3)
     log.add(LockExpired(owner="a", token=4), 20)
     state = log.state()
-    assert anomalies(state) == [(rules.NOT_HOLDER, "expiry of token 4, never granted")]
+    assert anomalies(state) == [(kinds.NOT_HOLDER, "expiry of token 4, never granted")]
     assert the_lock(state).changed_at == at(20)
 
 
@@ -211,7 +212,7 @@ def test_an_early_expiry_names_both_times() -> None:
     log.add(LockExpired(owner="a", token=1), 4)
     state = log.state()
     assert anomalies(state) == [
-        (rules.EXPIRED_EARLY, f"expired at {at(4)}, lease ran to {at(TTL)}")
+        (kinds.EXPIRED_EARLY, f"expired at {at(4)}, lease ran to {at(TTL)}")
     ]
     lock = the_lock(state)
     assert (lock.holders, lock.expiries, lock.changed_at) == ((), 1, at(4))
@@ -236,8 +237,8 @@ def test_a_grant_past_capacity_and_with_an_old_token_records_both_in_words() -> 
     log.grant(1, owner="b", token=5)  # a is live: two holders of a mutex
     state = log.state()
     assert anomalies(state) == [
-        (rules.TOKEN_NOT_INCREASING, "token 5 after token 5"),
-        (rules.OVER_CAPACITY, "2 live holders, capacity 1"),
+        (kinds.TOKEN_NOT_INCREASING, "token 5 after token 5"),
+        (kinds.OVER_CAPACITY, "2 live holders, capacity 1"),
     ]
     lock = the_lock(state)
     assert [h.owner for h in lock.holders] == ["a", "b"]

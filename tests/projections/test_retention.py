@@ -17,8 +17,8 @@ from projections import (
     RetentionPolicy,
     rebuild,
 )
+from projections.deciders.retention import retain
 from projections.policy import floor_to
-from projections.retention import retain
 from tests.backends import READMODEL_BACKENDS, Backend
 from tests.deadlines import within
 from tests.projections.script import HUB, Script

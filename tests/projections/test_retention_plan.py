@@ -9,9 +9,9 @@ import pytest
 
 from eventstore import EventStore, Metrics, MetricsRolledUp, MetricsSampled
 from projections import MetricsProjection, ReadModels, ReadModelStore, RetentionPolicy
+from projections.deciders.retention import RetentionReport, SeriesRetention, _plan, retain
 from projections.metrics import SeriesHead
 from projections.policy import floor_to
-from projections.retention import RetentionReport, SeriesRetention, _plan, retain
 from tests.backends import READMODEL_BACKENDS, Backend
 from tests.projections.script import HUB, Script
 

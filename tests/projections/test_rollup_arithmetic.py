@@ -10,7 +10,7 @@ import pytest
 
 from eventstore.events import RollupBucket
 from eventstore.values import ResourceStatus
-from projections import rollup, rules
+from projections import anomalies, rollup
 from projections.rollup import NUMERIC, Aggregate, Minute
 
 S = ResourceStatus
@@ -156,11 +156,11 @@ def test_only_finite_numbers_are_custom_metrics() -> None:
     assert rollup.numeric_custom({}) == {}
 
 
-# rules.transition_problems
+# anomalies.transition_problems
 
 
 def problems(frm: S, to: S, *, status: S | None = None, passed=False, failures=0) -> list:
-    return rules.transition_problems(
+    return anomalies.transition_problems(
         status=status or frm,
         last_check_passed=passed,
         failures=failures,

@@ -1,6 +1,6 @@
 """Rows and their reads: folding into rows (``fold``, :class:`Folder`, the
 batch fold's own deletes of rows it moved out earlier), the row helpers of
-``projections.tables`` (``diff``, ``derived_writes``, ``trim``,
+``projections.tables`` (``row_writes``, ``derived_writes``, ``trim``,
 ``from_rows``, :class:`Tables`), the typed reads of :class:`ReadModels`, and
 what a refused commit says."""
 
@@ -30,7 +30,7 @@ from projections import (
     keys,
     rows,
 )
-from projections.tables import Tables, derived_writes, diff, from_rows, trim
+from projections.tables import Tables, derived_writes, from_rows, row_writes, trim
 from tests.projections.handmade import Log, at
 from tests.projections.script import HUB, S, Script, folded_rows, run, stored_rows
 
@@ -180,22 +180,22 @@ def test_notes_moved_out_earlier_in_a_batch_are_deleted_by_a_later_range(forgot:
 C1, C2, C3 = Cut(start="a", stop="b"), Cut(start="c", stop="d"), Cut(start="e", stop="f")
 
 
-def test_diff_writes_the_head_rows_replaced_and_every_history_row() -> None:
+def test_row_writes_are_the_head_rows_replaced_and_every_history_row() -> None:
     before = DiaryModel(cuts={"1": C1, "2": C2})
     changed = Cut(start="c", stop="e")
     note = Note(position=3, ok=True)
     after = DiaryModel(cuts={"1": C1, "2": changed, "3": C3}, notes={"a{ok{3": note})
-    assert diff(before, after) == {
+    assert row_writes(before, after) == {
         ("cuts", "2"): changed,
         ("cuts", "3"): C3,
         ("notes", "a{ok{3"): note,
     }
 
 
-def test_diff_deletes_head_rows_gone_and_writes_a_meta_that_moved() -> None:
+def test_row_writes_delete_head_rows_gone_and_writes_a_meta_that_moved() -> None:
     before = DiaryModel(cuts={"1": C1, "2": C2})
     after = DiaryModel(meta=Meta(position=4), cuts={"2": C2})
-    assert diff(before, after) == {("meta", ""): Meta(position=4), ("cuts", "1"): None}
+    assert row_writes(before, after) == {("meta", ""): Meta(position=4), ("cuts", "1"): None}
 
 
 def test_derived_writes_put_rows_changed_and_delete_rows_and_tables_gone() -> None:

@@ -37,7 +37,7 @@ from eventstore.events import (
     RequestRenewed,
 )
 from projections import HubProjection, InstanceState, fold
-from projections.queue import matches
+from projections.deciders.queue import matches
 from tests.leases import checker as lease_checker
 
 

@@ -23,7 +23,7 @@ import anyio
 
 from adapters.hub import HubPersistenceAdapter
 from eventstore.values import ResourceStatus
-from projections.queue import QueueService
+from projections.deciders.queue import QueueService
 from tests.hub.instances import Instance, OllamaConfig
 from tests.processes import run_reporting
 from tests.queue import worker

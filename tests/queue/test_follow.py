@@ -1,4 +1,4 @@
-"""How a waiter is woken (``projections.queue.follow``): by the events that
+"""How a waiter is woken (``projections.deciders.queue.waiting``): by the events that
 may let it in — a slot freed where it could use one, a request ahead of it
 leaving — and by the pool changing, which it then reads again; not by the
 others.  The service waits with a re-check interval of 60 s here, so only a
@@ -30,8 +30,14 @@ from eventstore.events import (
     RequestRenewed,
 )
 from eventstore.values import ResourceStatus
-from projections.queue import Candidate, QueueService, Reservation, ReservationTimeout, rules
-from projections.queue.follow import Waker
+from projections.deciders.queue import (
+    Candidate,
+    QueueService,
+    Reservation,
+    ReservationTimeout,
+    rules,
+)
+from projections.deciders.queue.waiting import Waker
 from tests.queue.test_service import (
     HUB,
     LIMIT,
@@ -193,11 +199,11 @@ async def test_an_empty_pool_is_read_again_at_every_recheck() -> None:
 
 
 def recorded(stream: str, event: Event) -> RecordedEvent:
-    return RecordedEvent(HUB, stream, 1, 1, event.event_id, type(event).__name__, 1, T0, event)
+    return RecordedEvent(HUB, stream, 1, 1, event.event_id, type(event).__name__, 1, T0, event=event)
 
 
 def freed(kind: type[LockReleased | LockExpired], resource: str) -> RecordedEvent:
-    return recorded(streams.lock(resource), kind(owner="o", token=1))
+    return recorded(streams.lease(resource), kind(owner="o", token=1))
 
 
 def waiter(request_id: str, queued: float) -> QueuedRequest:
@@ -244,7 +250,7 @@ def test_a_waker_is_not_concerned_by_grants_joins_or_renewals() -> None:
     waker = Waker()
     waker.usable, waker.request_id = None, "me"
     others = [
-        recorded(streams.lock("a"), LockGranted(owner="o", token=1, ttl_s=1, expires_at=T0)),
+        recorded(streams.lease("a"), LockGranted(owner="o", token=1, ttl_s=1, expires_at=T0)),
         recorded(streams.queue(), RequestQueued(request=mine, decided_at=T0, waiting=(mine,))),
         recorded(
             streams.queue(),

@@ -22,10 +22,16 @@ from eventstore.envelope import ANY, NO_STREAM, AppendResult
 from eventstore.errors import BackendUnavailable, InvalidEventError
 from eventstore.events import QueuedRequest, QueueStateSaved, RequestQueued
 from eventstore.retry import RetryPolicy
-from projections.leases import BackendClock
-from projections.queue import QueueContention, QueueUnreadable, ReservationTimeout, log, rules
-from projections.queue.rules import Change
-from projections.queue.state import QueueView
+from projections.deciders.leases import BackendClock
+from projections.deciders.queue import (
+    QueueContention,
+    QueueUnreadable,
+    ReservationTimeout,
+    log,
+    rules,
+)
+from projections.deciders.queue.rules import Change
+from projections.deciders.queue.state import QueueView
 from tests.jitter import Jitter
 
 pytestmark = pytest.mark.anyio

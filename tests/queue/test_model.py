@@ -23,10 +23,10 @@ from adapters.memory import MemoryEventStore
 from eventstore.events import Requirements
 from eventstore.values import ResourceStatus, ResourceType
 from projections import InstanceState
-from projections.leases import BackendClock
-from projections.queue import matches, rules
-from projections.queue.log import QueueLog
-from projections.queue.service import Ask
+from projections.deciders.leases import BackendClock
+from projections.deciders.queue import matches, rules
+from projections.deciders.queue.log import QueueLog
+from projections.deciders.queue.service import Ask
 
 HUB = "pool"
 BASE = datetime(2026, 1, 1, tzinfo=UTC)

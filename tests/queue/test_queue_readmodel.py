@@ -13,7 +13,8 @@ import anyio
 import pytest
 
 from projections import keys
-from projections.queue import QueueModel, QueueProjection, Reservation, ReservationTimeout, fold
+from projections.deciders.queue import Reservation, ReservationTimeout
+from projections.queue import QueueModel, QueueProjection, fold
 from projections.queue.readmodel import WaitRow
 from tests.queue.test_service import HUB, LIMIT, T0, Bench, at, candidate
 

@@ -13,14 +13,8 @@ import pytest
 from eventstore import EventStore, streams
 from eventstore.values import ResourceStatus, ResourceType
 from projections import InstanceState, ProjectionRunner, ReadModelStore, rebuild
-from projections.queue import (
-    Candidate,
-    QueueModel,
-    QueueProjection,
-    QueueService,
-    ReservationTimeout,
-    fold,
-)
+from projections.deciders.queue import Candidate, QueueService, ReservationTimeout
+from projections.queue import QueueModel, QueueProjection, fold
 from tests.backends import READMODEL_BACKENDS, Backend
 from tests.projections.script import folded_rows, stored_rows
 

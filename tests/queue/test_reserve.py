@@ -7,9 +7,9 @@ import pytest
 
 from adapters.hub import HubPersistenceAdapter, ReservationTimeout, get_instance
 from eventstore import EventStoreError, streams
-from projections.queue import InvalidReservation, QueueContention, Requirements, rules
-from projections.queue.log import QueueLog
-from projections.queue.service import Ask, QueueService, _renewal
+from projections.deciders.queue import InvalidReservation, QueueContention, Requirements, rules
+from projections.deciders.queue.log import QueueLog
+from projections.deciders.queue.service import Ask, QueueService, _renewal
 from tests.backends import Backend
 from tests.hub.instances import Instance, OllamaConfig
 from tests.queue.checker import check

@@ -33,10 +33,10 @@ from eventstore.events import (
     Requirements,
 )
 from eventstore.values import DockerConfig, OllamaConfig, ResourceStatus, ResourceType
+from projections.deciders.queue import InvalidReservation, rules
+from projections.deciders.queue.match import matches, models_of, requirements_of
+from projections.deciders.queue.state import QueueView
 from projections.hub.state import InstanceState
-from projections.queue import InvalidReservation, rules
-from projections.queue.match import matches, models_of, requirements_of
-from projections.queue.state import QueueView
 
 HUB = "ollama-pool"
 BASE = datetime(2026, 1, 1, tzinfo=UTC)
@@ -476,7 +476,7 @@ def test_a_joined_request_no_longer_live_is_not_granted() -> None:
 
 def record(event: Any, *, version: int = 4) -> RecordedEvent:
     return RecordedEvent(
-        HUB, streams.queue(), version, 11, event.event_id, type(event).__name__, 1, t(9), event
+        HUB, streams.queue(), version, 11, event.event_id, type(event).__name__, 1, t(9), event=event
     )
 
 

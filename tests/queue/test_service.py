@@ -44,8 +44,8 @@ from eventstore.events import (
 )
 from eventstore.values import Metrics, ResourceStatus, ResourceType
 from projections import InstanceState
-from projections.leases import BackendClock, Lease, LeaseService
-from projections.queue import (
+from projections.deciders.leases import BackendClock, Lease, LeaseService
+from projections.deciders.queue import (
     Candidate,
     InvalidReservation,
     QueueContention,
@@ -53,10 +53,10 @@ from projections.queue import (
     ReservationTimeout,
     rules,
 )
-from projections.queue import service as service_module
-from projections.queue.log import Decide, QueueLog
-from projections.queue.rules import Change
-from projections.queue.service import Ask, QueueService, _renewal
+from projections.deciders.queue import service as service_module
+from projections.deciders.queue.log import Decide, QueueLog
+from projections.deciders.queue.rules import Change
+from projections.deciders.queue.service import Ask, QueueService, _renewal
 
 pytestmark = pytest.mark.anyio
 HUB = "pool"
@@ -146,7 +146,7 @@ class Bench:
         return [e async for e in self.store.read_stream(HUB, streams.queue())]
 
     async def lock(self, instance_id: str) -> list[RecordedEvent]:
-        return [e async for e in self.store.read_stream(HUB, streams.lock(instance_id))]
+        return [e async for e in self.store.read_stream(HUB, streams.lease(instance_id))]
 
     async def until_waiting(self, *owners: str) -> tuple[QueuedRequest, ...]:
         """The queue once its waiters are ``owners`` (the caller's limit bounds it)."""

@@ -47,7 +47,7 @@ def waiter(request_id: str, queued: float) -> QueuedRequest:
 def record(event: Any, position: int = 1, at: float = 50.0) -> RecordedEvent:
     return RecordedEvent(
         HUB, streams.queue(), position, position, event.event_id, type(event).__name__, 1, t(at),
-        event,
+        event=event,
     )  # fmt: skip
 
 

@@ -18,7 +18,7 @@ import sys
 import anyio
 
 from adapters.hub import HubPersistenceAdapter, ReservationTimeout
-from projections.queue import Reservation
+from projections.deciders.queue import Reservation
 
 CLIENTS = 2
 TTL, HEARTBEAT = 3.0, 2.0

@@ -1,4 +1,4 @@
-"""Following other processes' appends on SQL (adapters/sql/follow.py): every
+"""Following other processes' appends on SQL (adapters/sql/follow/): every
 event once, in order, when the change signal arrives, is lost, or races the
 subscriber; and close leaves no thread or connection behind.
 

@@ -1,4 +1,4 @@
-"""The parts of following (adapters/sql/follow.py) that the end-to-end tests
+"""The parts of following (adapters/sql/follow/) that the end-to-end tests
 of test_follow.py cannot pin down: KnownHeads on its own (threads, short
 limits), what the PostgreSQL listener makes of notifications it did not
 expect, the SQLite change check's cadence and parking, and the worker
@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from adapters import open_store
 from adapters.sql import SQLEventStore, create_engine
 from adapters.sql import follow as follow_module
+from adapters.sql.follow import sqlite as change_check_module
 from adapters.sql.engine import Database
 from adapters.sql.follow import KnownHeads, SQLiteChangeCheck, channel
 from adapters.sql.settings import SQLSettings
@@ -445,7 +446,7 @@ async def test_the_change_check_slows_down_after_a_quiet_second_until_the_next_c
 
     nine = threading.Event()
     clock = ScriptedClock({7: commit_elsewhere, 9: nine.set})
-    monkeypatch.setattr(follow_module, "time", clock)
+    monkeypatch.setattr(change_check_module, "time", clock)
     async with open_store(sqlite_url, change_check_interval=0.25, **NO_NET) as store:
         with within("nine checks of a waiting subscriber"):
             async with anyio.create_task_group() as tg:

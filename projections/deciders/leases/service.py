@@ -26,10 +26,10 @@ from eventstore.events import LeaseHolder
 from eventstore.retry import RetryPolicy
 from eventstore.store import EventStore
 
+from ..clock import BackendClock
 from . import rules
-from .clock import BackendClock
-from .errors import InvalidLeaseRequest, LeaseContention, LockUnreadable
-from .rules import Change, Lease, LockView
+from .errors import InvalidLeaseRequest, LeaseContention, LeaseUnreadable
+from .rules import Change, Lease, LeaseView
 
 ATTEMPTS = 20
 BACKOFF, BACKOFF_CAP = 0.001, 0.05
@@ -38,7 +38,7 @@ APPEND_RETRY = RetryPolicy(initial=0.05, cap=1.0, deadline=10.0)
 """An append that timed out is retried with the same events (the log answers
 a retry idempotently) for up to 10 s; then BackendUnavailable leaves."""
 
-Decide = Callable[[LockView, datetime], Change | None]
+Decide = Callable[[LeaseView, datetime], Change | None]
 
 
 class LeaseService:
@@ -49,7 +49,7 @@ class LeaseService:
     have been written; it then simply runs out), ``InvalidLeaseRequest`` for
     impossible arguments and ``InvalidEventError`` for a bad hub or resource
     id; changes raise ``LeaseContention`` after ``attempts`` lost races and
-    ``LockUnreadable`` when the lock's last event cannot be read.
+    ``LeaseUnreadable`` when the lock's last event cannot be read.
     """
 
     def __init__(
@@ -152,7 +152,7 @@ class LeaseService:
     async def holders(self, hub_id: str, resource_id: str) -> tuple[LeaseHolder, ...]:
         """The leases the next acquire would count as held (one read).
 
-        Raises: LockUnreadable, BackendUnavailable, InvalidEventError.
+        Raises: LeaseUnreadable, BackendUnavailable, InvalidEventError.
         """
         view = await self.view(hub_id, resource_id)
         return view.live(await self._lower(view))
@@ -162,7 +162,7 @@ class LeaseService:
         (even by the upper bound of the backend's clock)?  What a resource
         asks to reject a stale holder (one read).
 
-        Raises: LockUnreadable, BackendUnavailable, InvalidEventError.
+        Raises: LeaseUnreadable, BackendUnavailable, InvalidEventError.
         """
         _check_token(token)
         view = await self.view(hub_id, resource_id)
@@ -171,16 +171,16 @@ class LeaseService:
             at = max(at, view.changed_at)
         return any(h.token == token and h.expires_at > at for h in view.holders)
 
-    async def view(self, hub_id: str, resource_id: str) -> LockView:
+    async def view(self, hub_id: str, resource_id: str) -> LeaseView:
         """The lock's state: its stream's last event, or — for a stream last
         written before lock events carried their state — the fold of it.
 
-        Raises: LockUnreadable, BackendUnavailable, InvalidEventError.
+        Raises: LeaseUnreadable, BackendUnavailable, InvalidEventError.
         """
-        stream = streams.lock(resource_id)
+        stream = streams.lease(resource_id)
         last = await self.store.last_event(hub_id, stream)
         if last is None:
-            return LockView(hub_id=hub_id, resource_id=resource_id)
+            return LeaseView(hub_id=hub_id, resource_id=resource_id)
         _check_readable(hub_id, resource_id, last)
         view = rules.view_after(hub_id, resource_id, last)
         if view is not None:
@@ -215,10 +215,10 @@ class LeaseService:
         raise LeaseContention(hub_id, resource_id, self.attempts)
 
     async def _append(
-        self, view: LockView, change: Change, correlation_id: str | UUID | None
+        self, view: LeaseView, change: Change, correlation_id: str | UUID | None
     ) -> None:
         expected = view.version if view.version else NO_STREAM
-        stream = streams.lock(view.resource_id)
+        stream = streams.lease(view.resource_id)
         retrying = APPEND_RETRY.start()
         while True:
             try:
@@ -233,7 +233,7 @@ class LeaseService:
             except BackendUnavailable as exc:
                 await retrying.wait(exc)  # the same event objects: idempotent
 
-    async def _lower(self, view: LockView) -> datetime:
+    async def _lower(self, view: LeaseView) -> datetime:
         # The last event's recorded_at is a lower bound too; take the tighter.
         at = await self.clock.lower()
         return max(at, view.changed_at) if view.changed_at is not None else at
@@ -241,7 +241,7 @@ class LeaseService:
 
 def _check_readable(hub_id: str, resource_id: str, event: RecordedEvent) -> RecordedEvent:
     if isinstance(event.event, UnknownEvent | CorruptEvent):
-        raise LockUnreadable(hub_id, resource_id, event.version, event.type)
+        raise LeaseUnreadable(hub_id, resource_id, event.version, event.type)
     return event
 
 

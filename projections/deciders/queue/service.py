@@ -25,14 +25,14 @@ import anyio
 from eventstore.errors import EventStoreError
 from eventstore.events import QueuedRequest, Requirements
 from eventstore.store import EventStore
-from projections.leases import BackendClock, CapacityMismatch, Lease, LeaseService
+from projections.deciders.leases import BackendClock, CapacityMismatch, Lease, LeaseService
 
 from . import rules
 from .errors import InvalidReservation, QueueContention, ReservationTimeout
-from .follow import Waker, waiting
 from .log import QueueLog
 from .match import matches, requirements_of
 from .state import Candidate, QueueView, Reservation
+from .waiting import Waker, waiting
 
 Pool = Callable[[str], Awaitable[Sequence[Candidate]]]
 """The hub's instances a reservation may lease (from the hub projection)."""
@@ -77,8 +77,8 @@ class QueueService:
     """Reservations on the instances of any hub of ``store``.
 
     :meth:`reserve` raises ReservationTimeout, InvalidReservation,
-    QueueContention and QueueUnreadable (``projections.queue.errors``), what
-    the lease service raises (LeaseContention, LockUnreadable), and from the
+    QueueContention and QueueUnreadable (``projections.deciders.queue.errors``), what
+    the lease service raises (LeaseContention, LeaseUnreadable), and from the
     store BackendUnavailable and InvalidEventError — all EventStoreErrors.
     """
 

@@ -15,7 +15,7 @@ from eventstore.envelope import NO_STREAM, CorruptEvent, UnknownEvent
 from eventstore.errors import BackendUnavailable, WrongExpectedVersion
 from eventstore.retry import RetryPolicy
 from eventstore.store import EventStore
-from projections.leases import BackendClock
+from projections.deciders.leases import BackendClock
 
 from . import rules
 from .errors import QueueContention, QueueUnreadable

@@ -6,11 +6,11 @@ are the calls that could not be answered at all.
 
 from __future__ import annotations
 
-from ..errors import ProjectionError
+from projections.errors import ProjectionError
 
 
 class LeaseError(ProjectionError):
-    """Root of the errors raised by ``projections.leases``."""
+    """Root of the errors raised by ``projections.deciders.leases``."""
 
 
 class InvalidLeaseRequest(LeaseError, ValueError):
@@ -47,7 +47,7 @@ class LeaseContention(LeaseError, RuntimeError):
         )
 
 
-class LockUnreadable(LeaseError, RuntimeError):
+class LeaseUnreadable(LeaseError, RuntimeError):
     """The lock stream holds an event this code cannot read (a newer type or
     a corrupt payload): deciding on a guess could grant a held lease."""
 

@@ -7,8 +7,8 @@ from datetime import datetime
 import msgspec
 
 from eventstore.events import QueuedRequest, Requirements
+from projections.deciders.leases import Lease
 from projections.hub.state import InstanceState
-from projections.leases import Lease
 
 
 class QueueView(msgspec.Struct, frozen=True, kw_only=True):

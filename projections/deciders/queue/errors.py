@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..errors import ProjectionError
+from projections.errors import ProjectionError
 
 
 class QueueError(ProjectionError):

@@ -6,7 +6,7 @@ never by the reader's: a grant at its ``recorded_at``; a renewal or release
 at its ``decided_at`` when it has one the log can vouch for (not before the
 lock's previous event, not after its own ``recorded_at``: the lease service
 decides between the two, and optimistic concurrency guarantees nothing came
-in between), else at ``recorded_at``.  The service (``projections.leases``)
+in between), else at ``recorded_at``.  The service (``projections.deciders.leases``)
 and this fold agree on the holders after every event; the tests check it.
 """
 
@@ -20,15 +20,15 @@ from eventstore import streams
 from eventstore.envelope import RecordedEvent
 from eventstore.events import LockExpired, LockGranted, LockReleased, LockRenewed
 
-from .. import rules
+from .. import anomalies
 from ..readmodel import flag
-from .state import Holder, HubState, LockState
+from .state import Holder, HubState, LeaseState
 
 
 def fold_lock_event(state: HubState, event: RecordedEvent) -> HubState:
     """Fold a ``lock/<resource_id>`` event into ``state.locks``."""
     resource_id = streams.entity_of(event.stream) or ""
-    lock = state.locks.get(resource_id) or LockState(resource_id=resource_id)
+    lock = state.locks.get(resource_id) or LeaseState(resource_id=resource_id)
     e = event.event
     if isinstance(e, LockGranted):
         return _granted(state, event, e, lock)
@@ -44,11 +44,11 @@ def fold_lock_event(state: HubState, event: RecordedEvent) -> HubState:
         detail = (
             f"{what} by {e.owner!r} with token {e.token}, which holds no lease on {resource_id!r}"
         )
-        state = flag(state, event, rules.NOT_HOLDER, detail)
+        state = flag(state, event, anomalies.NOT_HOLDER, detail)
         return _put(state, lock) if resource_id in state.locks else state
     if holder.expires_at <= at:
         state = flag(
-            state, event, rules.NOT_HOLDER, f"{what} by {e.owner!r} after its lease expired"
+            state, event, anomalies.NOT_HOLDER, f"{what} by {e.owner!r} after its lease expired"
         )
         return _put(state, replace(lock, holders=_without(lock, holder)))
     if isinstance(e, LockRenewed):
@@ -58,7 +58,7 @@ def fold_lock_event(state: HubState, event: RecordedEvent) -> HubState:
     return _put(state, replace(lock, holders=_without(lock, holder), releases=lock.releases + 1))
 
 
-def _judged_at(lock: LockState, event: RecordedEvent, decided_at: datetime | None) -> datetime:
+def _judged_at(lock: LeaseState, event: RecordedEvent, decided_at: datetime | None) -> datetime:
     after = lock.changed_at
     if decided_at is None or decided_at > event.recorded_at:
         return event.recorded_at
@@ -67,21 +67,21 @@ def _judged_at(lock: LockState, event: RecordedEvent, decided_at: datetime | Non
     return decided_at
 
 
-def _granted(state: HubState, event: RecordedEvent, e: LockGranted, lock: LockState) -> HubState:
+def _granted(state: HubState, event: RecordedEvent, e: LockGranted, lock: LeaseState) -> HubState:
     # Leases expired by the backend's clock are no longer held, event or not.
     live = lock.live(event.recorded_at)
     if e.token <= lock.last_token:
         state = flag(
             state,
             event,
-            rules.TOKEN_NOT_INCREASING,
+            anomalies.TOKEN_NOT_INCREASING,
             f"token {e.token} after token {lock.last_token}",
         )
     if len(live) >= e.capacity:
         state = flag(
             state,
             event,
-            rules.OVER_CAPACITY,
+            anomalies.OVER_CAPACITY,
             f"{len(live) + 1} live holders, capacity {e.capacity}",
         )
     holder = Holder(
@@ -103,21 +103,21 @@ def _granted(state: HubState, event: RecordedEvent, e: LockGranted, lock: LockSt
 
 
 def _expired(
-    state: HubState, event: RecordedEvent, e: LockExpired, lock: LockState, holder: Holder | None
+    state: HubState, event: RecordedEvent, e: LockExpired, lock: LeaseState, holder: Holder | None
 ) -> HubState:
     if holder is None:
         # Already dropped when a later grant found it expired; a token never
         # granted is another matter.
         if e.token > lock.last_token:
             state = flag(
-                state, event, rules.NOT_HOLDER, f"expiry of token {e.token}, never granted"
+                state, event, anomalies.NOT_HOLDER, f"expiry of token {e.token}, never granted"
             )
         return _put(state, replace(lock, changed_at=event.recorded_at))
     if holder.expires_at > event.recorded_at:
         state = flag(
             state,
             event,
-            rules.EXPIRED_EARLY,
+            anomalies.EXPIRED_EARLY,
             f"expired at {event.recorded_at}, lease ran to {holder.expires_at}",
         )
     expired = replace(
@@ -129,9 +129,9 @@ def _expired(
     return _put(state, expired)
 
 
-def _without(lock: LockState, holder: Holder) -> tuple[Holder, ...]:
+def _without(lock: LeaseState, holder: Holder) -> tuple[Holder, ...]:
     return tuple(h for h in lock.holders if h is not holder)
 
 
-def _put(state: HubState, lock: LockState) -> HubState:
+def _put(state: HubState, lock: LeaseState) -> HubState:
     return replace(state, locks={**state.locks, lock.resource_id: lock})

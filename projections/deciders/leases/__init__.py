@@ -12,15 +12,15 @@ contract alone.  See ``docs/leases.md``.
 
 from __future__ import annotations
 
-from .clock import BackendClock
+from ..clock import BackendClock
 from .errors import (
     CapacityMismatch,
     InvalidLeaseRequest,
     LeaseContention,
     LeaseError,
-    LockUnreadable,
+    LeaseUnreadable,
 )
-from .rules import Change, Lease, LockView
+from .rules import Change, Lease, LeaseView
 from .service import LeaseService
 
 __all__ = [
@@ -32,6 +32,6 @@ __all__ = [
     "LeaseContention",
     "LeaseError",
     "LeaseService",
-    "LockUnreadable",
-    "LockView",
+    "LeaseUnreadable",
+    "LeaseView",
 ]

@@ -29,7 +29,7 @@ from eventstore.events import (
 from .errors import CapacityMismatch
 
 
-class LockView(msgspec.Struct, frozen=True, kw_only=True):
+class LeaseView(msgspec.Struct, frozen=True, kw_only=True):
     """A lock as of its stream's last event: all a decision needs."""
 
     hub_id: str
@@ -73,7 +73,7 @@ class Change(msgspec.Struct, frozen=True, kw_only=True):
     lease: Lease | None = None
 
 
-def expire(view: LockView, at: datetime) -> tuple[list[LockEvent], tuple[LeaseHolder, ...]]:
+def expire(view: LeaseView, at: datetime) -> tuple[list[LockEvent], tuple[LeaseHolder, ...]]:
     """``LockExpired`` for every lease run out by ``at``, each listing the
     holders after it; and the holders left."""
     events: list[LockEvent] = []
@@ -94,7 +94,7 @@ def expire(view: LockView, at: datetime) -> tuple[list[LockEvent], tuple[LeaseHo
     return events, holders
 
 
-def grant(view: LockView, owner: str, ttl_s: float, capacity: int, at: datetime) -> Change | None:
+def grant(view: LeaseView, owner: str, ttl_s: float, capacity: int, at: datetime) -> Change | None:
     """A new lease for ``owner``, or None when every slot is held at ``at``.
 
     Raises: CapacityMismatch when the resource's capacity is another one.
@@ -120,7 +120,7 @@ def grant(view: LockView, owner: str, ttl_s: float, capacity: int, at: datetime)
     return Change(events=(*expiries, granted), lease=_lease(view, new, capacity, holders))
 
 
-def renew(view: LockView, owner: str, token: int, ttl_s: float, at: datetime) -> Change | None:
+def renew(view: LeaseView, owner: str, token: int, ttl_s: float, at: datetime) -> Change | None:
     """``owner``'s live lease ``token`` extended to ``at + ttl_s``; None (refused,
     nothing to write) when it is not held, not ``owner``'s, or run out."""
     held = view.holder(owner, token)
@@ -141,7 +141,7 @@ def renew(view: LockView, owner: str, token: int, ttl_s: float, at: datetime) ->
     return Change(events=(*expiries, event), lease=_lease(view, renewed, view.capacity, holders))
 
 
-def release(view: LockView, owner: str, token: int, at: datetime) -> Change | None:
+def release(view: LeaseView, owner: str, token: int, at: datetime) -> Change | None:
     """``owner``'s live lease ``token`` given back; None (refused, nothing to
     write) when it is not held, not ``owner``'s, or run out."""
     held = view.holder(owner, token)
@@ -161,7 +161,7 @@ def release(view: LockView, owner: str, token: int, at: datetime) -> Change | No
     return Change(events=(*expiries, event))
 
 
-def reap(view: LockView, at: datetime) -> Change | None:
+def reap(view: LeaseView, at: datetime) -> Change | None:
     """``LockExpired`` for the leases run out by ``at``; None when there are none."""
     expiries, _ = expire(view, at)
     return Change(events=tuple(expiries)) if expiries else None
@@ -170,13 +170,13 @@ def reap(view: LockView, at: datetime) -> Change | None:
 # --- the state from the log -----------------------------------------------------
 
 
-def view_after(hub_id: str, resource_id: str, last: RecordedEvent) -> LockView | None:
+def view_after(hub_id: str, resource_id: str, last: RecordedEvent) -> LeaseView | None:
     """The state a lock event says it leaves, or None for an event written
     before lock events carried it (then fold the stream: :func:`fold`)."""
     e = last.event
     if not isinstance(e, LockEvent) or e.holders is None or e.capacity is None:
         return None
-    return LockView(
+    return LeaseView(
         hub_id=hub_id,
         resource_id=resource_id,
         version=last.version,
@@ -186,17 +186,17 @@ def view_after(hub_id: str, resource_id: str, last: RecordedEvent) -> LockView |
     )
 
 
-def fold(hub_id: str, resource_id: str, events: Iterable[RecordedEvent]) -> LockView:
+def fold(hub_id: str, resource_id: str, events: Iterable[RecordedEvent]) -> LeaseView:
     """The state of a lock stream from its events (oldest first): what a
     stream written before holders-after gives, in full, once."""
-    view = LockView(hub_id=hub_id, resource_id=resource_id)
+    view = LeaseView(hub_id=hub_id, resource_id=resource_id)
     for recorded in events:
         after = view_after(hub_id, resource_id, recorded)
         view = after if after is not None else _fold_old(view, recorded)
     return view
 
 
-def _fold_old(view: LockView, recorded: RecordedEvent) -> LockView:
+def _fold_old(view: LeaseView, recorded: RecordedEvent) -> LeaseView:
     e, at = recorded.event, recorded.recorded_at
     holders = view.holders
     capacity = view.capacity
@@ -219,7 +219,7 @@ def _holder(e: LockGranted | LockRenewed) -> LeaseHolder:
 
 
 def _lease(
-    view: LockView, holder: LeaseHolder, capacity: int, holders: tuple[LeaseHolder, ...]
+    view: LeaseView, holder: LeaseHolder, capacity: int, holders: tuple[LeaseHolder, ...]
 ) -> Lease:
     return Lease(
         hub_id=view.hub_id,

@@ -30,12 +30,11 @@ import msgspec
 from eventstore import streams
 from eventstore.events import MetricsRolledUp, RollupBucket
 from eventstore.store import EventStore
-
-from . import codec, keys
-from .metrics import MetricHistory, MetricsProjection, SeriesHead
-from .policy import RetentionPolicy, floor_to
-from .readmodel_store import ReadModelStore
-from .runner import ProjectionRunner
+from projections import codec, keys
+from projections.metrics import MetricHistory, MetricsProjection, SeriesHead
+from projections.policy import RetentionPolicy, floor_to
+from projections.readmodel_store import ReadModelStore
+from projections.runner import ProjectionRunner
 
 MAX_BUCKETS_PER_EVENT = 360
 """6 hours of minute buckets per event: well under the log's 1 MB event limit."""
