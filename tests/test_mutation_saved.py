@@ -42,8 +42,8 @@ def test_a_saved_file_holds_its_own_part_s_verdicts(path: Path) -> None:
 
 
 def test_a_mutant_s_file_is_its_module_s() -> None:
-    assert saved.file_of(ROOT, "adapters.sql.follow.xǁKnownHeadsǁpast__mutmut_1") == (
-        "adapters/sql/follow.py"
+    assert saved.file_of(ROOT, "adapters.sql.follow.heads.xǁKnownHeadsǁpast__mutmut_1") == (
+        "adapters/sql/follow/heads.py"
     )
     assert saved.file_of(ROOT, "projections.hub.instances.x_fold__mutmut_3") == (
         "projections/hub/instances.py"

@@ -23,6 +23,7 @@ from eventstore.errors import InvalidEventError
 from eventstore.events import Event, InstanceDeregistered, MetricsSampled
 from eventstore.values import ResourceStatus
 from projections import HubState, InstanceState, ReadModels, RetentionPolicy
+from projections.deciders import instances as instance_changes
 from projections.deciders.queue import Requirements, Reservation, ReservationTimeout
 from projections.deciders.retention import retain
 from projections.queue import QueueModel, QueueStats
@@ -115,10 +116,10 @@ class HubPersistenceAdapter:
         observed = convert.observe(instance)  # copied now: the hub keeps mutating it
         store = await self.session.store()
 
-        async def decide(state: InstanceState | None) -> list[Event]:
+        def decide(state: InstanceState | None) -> list[Event]:
             return list(changes.changes(state, observed, datetime.now(UTC)))
 
-        await instances.change(store, hub_id, observed.id, decide)
+        await instance_changes.change(store, hub_id, observed.id, decide)
         self._hub_of[observed.id] = hub_id
 
     async def delete_instance(self, instance_id: str) -> None:
@@ -136,11 +137,11 @@ class HubPersistenceAdapter:
         if hub_id is None:
             return False
 
-        async def decide(state: InstanceState | None) -> list[Event]:
+        def decide(state: InstanceState | None) -> list[Event]:
             live = state is not None and state.registered
             return [InstanceDeregistered(reason=reason)] if live else []
 
-        return await instances.change(store, hub_id, instance_id, decide) > 0
+        return await instance_changes.change(store, hub_id, instance_id, decide) > 0
 
     async def load_instance(self, instance_id: str) -> dict[str, Any] | None:
         """The live instance as ``to_dict()`` plus ``config``, or None.
@@ -427,10 +428,10 @@ class HubPersistenceAdapter:
         """
         store = await self.session.store()
 
-        async def decide(state: InstanceState | None) -> list[Event]:
+        def decide(state: InstanceState | None) -> list[Event]:
             return list(events) if state is not None and state.registered else []
 
-        return await instances.change(store, hub_id, instance_id, decide)
+        return await instance_changes.change(store, hub_id, instance_id, decide)
 
     async def record_status(
         self,
@@ -449,7 +450,7 @@ class HubPersistenceAdapter:
         """
         store = await self.session.store()
 
-        async def decide(state: InstanceState | None) -> list[Event]:
+        def decide(state: InstanceState | None) -> list[Event]:
             if state is None or not state.registered:
                 return []
             count = state.health_checks_failed if failures is None else failures
@@ -458,7 +459,7 @@ class HubPersistenceAdapter:
                 changes.health_events(changes.health_of(state), target, _now(), reason=reason)
             )
 
-        return await instances.change(store, hub_id, instance_id, decide)
+        return await instance_changes.change(store, hub_id, instance_id, decide)
 
 
 def _now() -> datetime:

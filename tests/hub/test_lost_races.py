@@ -1,19 +1,19 @@
 """A save that loses the race to another writer decides again, after a
 growing full-jitter pause, and gives up only after ``ATTEMPTS`` lost races.
 
-The rival is real: ``decide`` itself appends to the instance's stream, as a
-second process would between our read and our append.
+The rival is real: after our ``decide``, it appends to the instance's stream
+first, as a second process would between our read and our append.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import anyio
 import pytest
 
 from adapters import open_store
-from adapters.hub import instances
 from eventstore import (
     HealthChanged,
     InstanceRegistered,
@@ -25,6 +25,7 @@ from eventstore import (
 from eventstore.events import Event
 from eventstore.store import EventStore
 from projections import InstanceState
+from projections.deciders import instances, loop
 from tests.jitter import Jitter
 
 pytestmark = pytest.mark.anyio
@@ -35,7 +36,7 @@ LIMIT = 30
 @pytest.fixture
 def jitter(monkeypatch: pytest.MonkeyPatch) -> Jitter:
     fake = Jitter()
-    monkeypatch.setattr(instances, "random", fake)
+    monkeypatch.setattr(loop, "random", fake)
     return fake
 
 
@@ -55,16 +56,30 @@ def health(to: ResourceStatus) -> HealthChanged:
 
 
 class Rival:
-    """A ``decide`` that, ``losses`` times, lets a rival append first."""
+    """A ``decide`` whose store, ``losses`` times, lets a rival append first."""
 
     def __init__(self, store: EventStore, losses: int) -> None:
-        self.store, self.losses, self.seen = store, losses, 0
+        self.inner, self.losses, self.seen = store, losses, 0
+        self.store = self._Store(self)
 
-    async def __call__(self, state: InstanceState | None) -> list[Event]:
+    def __call__(self, state: InstanceState | None) -> list[Event]:
         self.seen += 1
-        if self.seen <= self.losses:
-            await self.store.append(HUB, streams.instance(ID), [health(ResourceStatus.UNHEALTHY)])
         return [health(ResourceStatus.HEALTHY)]
+
+    class _Store:
+        """The store as our append meets it: the rival's append lands first."""
+
+        def __init__(self, rival: Rival) -> None:
+            self.rival = rival
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self.rival.inner, name)
+
+        async def append(self, hub_id: str, stream: str, events: Any, **options: Any) -> Any:
+            rival = self.rival
+            if rival.seen <= rival.losses:
+                await rival.inner.append(hub_id, stream, [health(ResourceStatus.UNHEALTHY)])
+            return await rival.inner.append(hub_id, stream, events, **options)
 
 
 async def test_a_lost_race_is_decided_again_after_a_pause_growing_from_1_ms(
@@ -72,12 +87,12 @@ async def test_a_lost_race_is_decided_again_after_a_pause_growing_from_1_ms(
 ) -> None:
     decide = Rival(store, losses=7)
     with anyio.fail_after(LIMIT):
-        assert await instances.change(store, HUB, ID, decide) == 1
+        assert await instances.change(decide.store, HUB, ID, decide) == 1
         events = [e async for e in store.read_stream(HUB, streams.instance(ID))]
     assert decide.seen == 8
     assert [e.version for e in events] == list(range(1, 10))  # ours is last, none lost
     assert events[-1].event.to_status == ResourceStatus.HEALTHY
-    assert (instances.BACKOFF, instances.BACKOFF_CAP) == (0.001, 0.05)
+    assert (loop.BACKOFF, loop.BACKOFF_CAP) == (0.001, 0.05)
     assert jitter.bounds == [
         (0, 0.001), (0, 0.002), (0, 0.004), (0, 0.008), (0, 0.016), (0, 0.032), (0, 0.05)
     ]  # fmt: skip
@@ -86,11 +101,11 @@ async def test_a_lost_race_is_decided_again_after_a_pause_growing_from_1_ms(
 async def test_attempts_lost_raise_wrong_expected_version_and_write_nothing_of_ours(
     store: EventStore, jitter: Jitter
 ) -> None:
-    decide = Rival(store, losses=instances.ATTEMPTS)
+    decide = Rival(store, losses=loop.ATTEMPTS)
     with anyio.fail_after(LIMIT), pytest.raises(WrongExpectedVersion):
-        await instances.change(store, HUB, ID, decide)
+        await instances.change(decide.store, HUB, ID, decide)
     events = [e async for e in store.read_stream(HUB, streams.instance(ID))]
-    assert instances.ATTEMPTS == 20
+    assert loop.ATTEMPTS == 20
     assert decide.seen == 20
     assert [e.event.to_status for e in events[1:]] == [ResourceStatus.UNHEALTHY] * 20
     assert len(jitter.bounds) == 19  # no pause after the last: the error leaves at once

@@ -32,7 +32,7 @@ _SQL = _modules(
         for name in (
             "append",
             "engine",
-            "follow",
+            "follow.*",
             "importing",
             "migrations",
             "readmodels",
@@ -95,8 +95,10 @@ PARTS: dict[str, tuple[str, ...]] = {
         "projections.readmodel_store",
         "projections.errors",
     ),
-    "projections-leases": _modules("projections.deciders.leases.*"),
-    "projections-queue": _modules("projections.queue.*"),
+    "projections-leases": _modules(
+        "projections.deciders.leases.*", "projections.deciders.clock", "projections.deciders.loop"
+    ),
+    "projections-queue": _modules("projections.queue.*", "projections.deciders.queue.*"),
     "recorder": _modules("eventstore.recorder.*"),
 }
 

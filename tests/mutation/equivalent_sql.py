@@ -22,14 +22,14 @@ EQUIVALENT_SQL: dict[str, str] = {
         "the statement holds ' recorded_at,' once: a replace count of 1, 2 or all is the same",
     ),
     **dict.fromkeys(
-        ["adapters.sql.follow.x_channel__mutmut_13", "adapters.sql.follow.x_channel__mutmut_15"],
+        ["adapters.sql.follow.postgres.x_channel__mutmut_13", "adapters.sql.follow.postgres.x_channel__mutmut_15"],
         "a str literal's type is inferred as a string type: the same text concatenated",
     ),
     "adapters.sql.rows.x_page__mutmut_3": (
         "the initial time is read only for a first row whose time is NULL: recorded_at is "
         "NOT NULL, and the robust page (the one statement giving NULL) is read by stored()"
     ),
-    "adapters.sql.follow.xǁKnownHeadsǁpark__mutmut_4": (
+    "adapters.sql.follow.heads.xǁKnownHeadsǁpark__mutmut_4": (
         "waiting >= 0 wakes the parked thread at once and it parks again: CPU, not behaviour"
     ),
     _IMPORT
@@ -186,55 +186,55 @@ EQUIVALENT_SQL: dict[str, str] = {
     "adapters.sql.engine.xǁDatabaseǁof__mutmut_11": (
         "SQLAlchemy's *** and redact()'s are the same text (checked for plain, empty, special-character passwords)"
     ),
-    "adapters.sql.follow.xǁKnownHeadsǁ__init____mutmut_5": (
+    "adapters.sql.follow.heads.xǁKnownHeadsǁ__init____mutmut_5": (
         "only ever tested for truth: None is falsy like False"
     ),
-    "adapters.sql.follow.xǁ_Signalledǁ__init____mutmut_13": (
+    "adapters.sql.follow.base.xǁSignalledǁ__init____mutmut_13": (
         "the same value as RetryPolicy's default"
     ),
-    "adapters.sql.follow.xǁ_Signalledǁ__init____mutmut_14": (
+    "adapters.sql.follow.base.xǁSignalledǁ__init____mutmut_14": (
         "the same value as RetryPolicy's default"
     ),
-    "adapters.sql.follow.xǁ_Signalledǁ_serve__mutmut_5": (
+    "adapters.sql.follow.base.xǁSignalledǁ_serve__mutmut_5": (
         "the policy has no deadline: next_delay reads now only to check one"
     ),
-    "adapters.sql.follow.xǁ_Signalledǁwait__mutmut_2": (
+    "adapters.sql.follow.base.xǁSignalledǁwait__mutmut_2": (
         "both _watching overrides ignore the hub id (the listener only interrupts its select)"
     ),
-    "adapters.sql.follow.xǁPostgresListenerǁ_drain_wakeups__mutmut_2": (
+    "adapters.sql.follow.postgres.xǁPostgresListenerǁ_drain_wakeups__mutmut_2": (
         "the loop reads until the socket is empty whatever the chunk size"
     ),
-    "adapters.sql.follow.xǁPostgresListenerǁ_interrupt__mutmut_2": (
+    "adapters.sql.follow.postgres.xǁPostgresListenerǁ_interrupt__mutmut_2": (
         "the wake-up's bytes are never read, only drained: any byte wakes select"
     ),
-    "adapters.sql.follow.xǁPostgresListenerǁ_interrupt__mutmut_3": (
+    "adapters.sql.follow.postgres.xǁPostgresListenerǁ_interrupt__mutmut_3": (
         "the wake-up's bytes are never read, only drained: any byte wakes select"
     ),
-    "adapters.sql.follow.xǁPostgresListenerǁ_listen__mutmut_7": (
+    "adapters.sql.follow.postgres.xǁPostgresListenerǁ_listen__mutmut_7": (
         "a str literal's type is inferred as a string type: the same query"
     ),
-    "adapters.sql.follow.xǁPostgresListenerǁ_listen__mutmut_9": (
+    "adapters.sql.follow.postgres.xǁPostgresListenerǁ_listen__mutmut_9": (
         "a str literal's type is inferred as a string type: the same query"
     ),
-    "adapters.sql.follow.xǁPostgresListenerǁ_listen__mutmut_21": (
+    "adapters.sql.follow.postgres.xǁPostgresListenerǁ_listen__mutmut_21": (
         "SQL keywords and unquoted names are case-insensitive (PostgreSQL folds them; SQLite pragmas too)"
     ),
-    "adapters.sql.follow.xǁPostgresListenerǁ_follow__mutmut_6": (
+    "adapters.sql.follow.postgres.xǁPostgresListenerǁ_follow__mutmut_6": (
         "SQL keywords and unquoted names are case-insensitive (PostgreSQL folds them; SQLite pragmas too)"
     ),
-    "adapters.sql.follow.xǁPostgresListenerǁ_read_heads__mutmut_7": (
+    "adapters.sql.follow.postgres.xǁPostgresListenerǁ_read_heads__mutmut_7": (
         "SQL keywords and unquoted names are case-insensitive (PostgreSQL folds them; SQLite pragmas too)"
     ),
-    "adapters.sql.follow.xǁSQLiteChangeCheckǁ_check_until_closed__mutmut_10": (
+    "adapters.sql.follow.sqlite.xǁSQLiteChangeCheckǁ_check_until_closed__mutmut_10": (
         "SQL keywords and unquoted names are case-insensitive (PostgreSQL folds them; SQLite pragmas too)"
     ),
-    "adapters.sql.follow.xǁSQLiteChangeCheckǁ_check_until_closed__mutmut_11": (
+    "adapters.sql.follow.sqlite.xǁSQLiteChangeCheckǁ_check_until_closed__mutmut_11": (
         "SQL keywords and unquoted names are case-insensitive (PostgreSQL folds them; SQLite pragmas too)"
     ),
-    "adapters.sql.follow.xǁSQLiteChangeCheckǁ_check_until_closed__mutmut_3": (
+    "adapters.sql.follow.sqlite.xǁSQLiteChangeCheckǁ_check_until_closed__mutmut_3": (
         "overwritten on the first turn (version None always differs) before it is read"
     ),
-    "adapters.sql.follow.xǁSQLiteChangeCheckǁ_check_until_closed__mutmut_4": (
+    "adapters.sql.follow.sqlite.xǁSQLiteChangeCheckǁ_check_until_closed__mutmut_4": (
         "overwritten on the first turn (version None always differs) before it is read"
     ),
 }

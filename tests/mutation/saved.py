@@ -91,8 +91,8 @@ def load(root: Path, part: str) -> dict[str, int | None]:
 
 
 def file_of(root: Path, name: str) -> str:
-    """The source file of a mutant (``adapters.sql.follow.xǁKnownHeadsǁpast__mutmut_1``
-    -> ``adapters/sql/follow.py``): its module is all before the last dot."""
+    """The source file of a mutant (``adapters.sql.follow.heads.xǁKnownHeadsǁpast__mutmut_1``
+    -> ``adapters/sql/follow/heads.py``): its module is all before the last dot."""
     module = name.rsplit(".", 1)[0].replace(".", "/")
     return f"{module}/__init__.py" if (root / module).is_dir() else f"{module}.py"
 

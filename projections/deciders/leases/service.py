@@ -1,42 +1,32 @@
 """The lease service: counting, fenced leases over the store contract.
 
-One algorithm on every backend, no backend-specific locking: read the lock
+One algorithm on every backend, no backend-specific locking: read the lease
 stream's last event (it carries the whole state), decide by the backend's
-clock (:mod:`.clock`), append the decision's events expecting the version
-read.  A lost race (``WrongExpectedVersion``) means someone else changed the
-lock first: read again and decide again, up to ``attempts`` times.
+clock (:mod:`..clock`), append the decision's events expecting the version
+read — the one decide loop (:mod:`..loop`).  A lost race means someone else
+changed the lease first: read again and decide again, up to ``attempts``
+times.
 Uncontended, a call is two round trips: one read, one conditional append.
 """
 
 from __future__ import annotations
 
 import math
-import random
 from collections.abc import Callable
 from contextlib import aclosing
 from datetime import datetime
 from uuid import UUID
 
-import anyio
-
 from eventstore import streams
-from eventstore.envelope import NO_STREAM, CorruptEvent, RecordedEvent, UnknownEvent
-from eventstore.errors import BackendUnavailable, WrongExpectedVersion
+from eventstore.envelope import CorruptEvent, RecordedEvent, UnknownEvent
 from eventstore.events import LeaseHolder
-from eventstore.retry import RetryPolicy
 from eventstore.store import EventStore
 
 from ..clock import BackendClock
+from ..loop import ATTEMPTS, Target, decide_and_append
 from . import rules
 from .errors import InvalidLeaseRequest, LeaseContention, LeaseUnreadable
 from .rules import Change, Lease, LeaseView
-
-ATTEMPTS = 20
-BACKOFF, BACKOFF_CAP = 0.001, 0.05
-"""After the n-th lost race, wait a random time up to min(cap, 1 ms * 2**n)."""
-APPEND_RETRY = RetryPolicy(initial=0.05, cap=1.0, deadline=10.0)
-"""An append that timed out is retried with the same events (the log answers
-a retry idempotently) for up to 10 s; then BackendUnavailable leaves."""
 
 Decide = Callable[[LeaseView, datetime], Change | None]
 
@@ -198,40 +188,18 @@ class LeaseService:
         decide: Decide,
         correlation_id: str | UUID | None,
     ) -> Change | None:
-        for attempt in range(self.attempts):
+        async def read() -> tuple[tuple[LeaseView, datetime], int]:
             view = await self.view(hub_id, resource_id)
-            change = decide(view, await self._lower(view))
-            if change is None or not change.events:
-                return change  # a refusal, or nothing to do: nothing written
-            try:
-                await self._append(view, change, correlation_id)
-            except WrongExpectedVersion:
-                # Someone changed the lock since we read it.  Back off with
-                # full jitter, growing, so that the same racers stop
-                # colliding in lockstep and nobody starves.
-                await anyio.sleep(random.uniform(0, min(BACKOFF_CAP, BACKOFF * 2**attempt)))
-                continue
-            return change
-        raise LeaseContention(hub_id, resource_id, self.attempts)
+            return (view, await self._lower(view)), view.version
 
-    async def _append(
-        self, view: LeaseView, change: Change, correlation_id: str | UUID | None
-    ) -> None:
-        expected = view.version if view.version else NO_STREAM
-        stream = streams.lease(view.resource_id)
-        retrying = APPEND_RETRY.start()
-        while True:
-            try:
-                await self.store.append(
-                    view.hub_id,
-                    stream,
-                    list(change.events),
-                    expected_version=expected,
-                    correlation_id=correlation_id,
-                )
-                return
-            except BackendUnavailable as exc:
-                await retrying.wait(exc)  # the same event objects: idempotent
+        return await decide_and_append(
+            self.store,
+            Target(hub_id, streams.lease(resource_id), correlation_id),
+            read,
+            lambda state: decide(*state),
+            attempts=self.attempts,
+            give_up=lambda _: LeaseContention(hub_id, resource_id, self.attempts),
+        )
 
     async def _lower(self, view: LeaseView) -> datetime:
         # The last event's recorded_at is a lower bound too; take the tighter.

@@ -1,31 +1,25 @@
-"""The queue stream's I/O: read its state (the last event), decide by the
-backend's clock, append the decision expecting the version read — the lease
-service's loop, on ``queue/reserve``."""
+"""The queue stream's I/O: its state (the last event, which carries the
+whole queue), the decision time by the backend's clock, and changes through
+the one decide loop (:mod:`..loop`) on ``queue/reserve``."""
 
 from __future__ import annotations
 
-import random
 from collections.abc import Callable
 from datetime import datetime
 
-import anyio
-
 from eventstore import streams
-from eventstore.envelope import NO_STREAM, CorruptEvent, UnknownEvent
-from eventstore.errors import BackendUnavailable, WrongExpectedVersion
-from eventstore.retry import RetryPolicy
+from eventstore.envelope import CorruptEvent, UnknownEvent
 from eventstore.store import EventStore
-from projections.deciders.leases import BackendClock
 
+from ..clock import BackendClock
+from ..loop import Target, decide_and_append
 from . import rules
 from .errors import QueueContention, QueueUnreadable
 from .rules import Change
 from .state import QueueView
 
 ATTEMPTS = 40
-BACKOFF, BACKOFF_CAP = 0.001, 0.05
-APPEND_RETRY = RetryPolicy(initial=0.05, cap=1.0, deadline=10.0)
-"""A timed-out append is retried with the same events (answered idempotently)."""
+"""More than a lease's: one queue stream per hub is shared by every waiter."""
 
 Decide = Callable[[QueueView, datetime], Change | None]
 
@@ -66,32 +60,16 @@ class QueueLog:
     ) -> Change | None:
         """Read, decide, append expecting the version read; again on a lost
         race.  None (nothing written) when ``decide`` refuses."""
-        for attempt in range(self.attempts):
-            view = await self.view(hub_id)
-            change = decide(view, await self.lower(view))
-            if change is None or not change.events:
-                return change
-            try:
-                await self._append(view, change, correlation_id)
-            except WrongExpectedVersion:
-                # Full jitter, growing: the same racers stop colliding in lockstep.
-                await anyio.sleep(random.uniform(0, min(BACKOFF_CAP, BACKOFF * 2**attempt)))
-                continue
-            return change
-        raise QueueContention(hub_id, self.attempts)
 
-    async def _append(self, view: QueueView, change: Change, correlation_id: str | None) -> None:
-        expected = view.version if view.version else NO_STREAM
-        retrying = APPEND_RETRY.start()
-        while True:
-            try:
-                await self.store.append(
-                    view.hub_id,
-                    streams.queue(),
-                    list(change.events),
-                    expected_version=expected,
-                    correlation_id=correlation_id,
-                )
-                return
-            except BackendUnavailable as exc:
-                await retrying.wait(exc)  # the same event objects: idempotent
+        async def read() -> tuple[tuple[QueueView, datetime], int]:
+            view = await self.view(hub_id)
+            return (view, await self.lower(view)), view.version
+
+        return await decide_and_append(
+            self.store,
+            Target(hub_id, streams.queue(), correlation_id),
+            read,
+            lambda state: decide(*state),
+            attempts=self.attempts,
+            give_up=lambda _: QueueContention(hub_id, self.attempts),
+        )

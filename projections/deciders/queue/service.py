@@ -130,13 +130,23 @@ class QueueService:
         if wait <= 0:
             raise ReservationTimeout(hub_id, owner_id, wait, ask.request_id)
         deadline = anyio.current_time() + wait
-        return await waiting(
-            self.store,
-            hub_id,
-            head,
-            lambda waker: self._wait(ask, pool, waker, deadline),
-            lambda: self._heartbeat(ask),
-        )
+        granted: list[Reservation] = []
+
+        async def wait_for_a_grant(waker: Waker) -> Reservation:
+            got = await self._wait(ask, pool, waker, deadline)
+            granted.append(got)
+            return got
+
+        try:
+            return await waiting(
+                self.store, hub_id, head, wait_for_a_grant, lambda: self._heartbeat(ask)
+            )
+        except BaseException:
+            # Granted, but cancelled while the waiting ended (its task
+            # group's exit is an await): the caller never receives it.
+            for reservation in granted:
+                await self._give_back(reservation.lease)
+            raise
 
     async def view(self, hub_id: str) -> QueueView:
         """The queue as its last event says (some waiters may be dead by now).
