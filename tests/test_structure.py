@@ -97,6 +97,29 @@ def test_the_replay_library_importing_click_breaks_the_contracts(tmp_path: Path)
     assert "never imports click BROKEN" in result.stdout
 
 
+def test_a_fold_importing_the_write_side_breaks_the_contracts(tmp_path: Path) -> None:
+    tree = copy_of_tree(tmp_path)
+    with (tree / "projections" / "health.py").open("a") as module:
+        module.write("\nimport projections.deciders.loop  # a deliberate violation\n")
+
+    result = lint_imports(tree)
+
+    assert result.returncode != 0
+    assert "the read side never imports the write side BROKEN" in result.stdout
+
+
+def test_an_import_cycle_in_adapters_breaks_the_contracts(tmp_path: Path) -> None:
+    tree = copy_of_tree(tmp_path)
+    with (tree / "adapters" / "hub" / "convert.py").open("a") as module:
+        module.write("\nimport adapters.hub.adapter  # a deliberate violation: adapter imports convert\n")
+
+    result = lint_imports(tree)
+
+    assert result.returncode != 0
+    assert "no import cycle anywhere BROKEN" in result.stdout
+    assert "No cycles are allowed in adapters.hub." in result.stdout
+
+
 def test_the_type_checker_passes(checked_tree: TypeCheck) -> None:
     result = checked_tree.result
 

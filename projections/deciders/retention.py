@@ -28,6 +28,7 @@ from datetime import datetime, timedelta
 import msgspec
 
 from eventstore import streams
+from eventstore.envelope import ANY
 from eventstore.events import MetricsRolledUp, RollupBucket
 from eventstore.store import EventStore
 from projections import codec, keys
@@ -35,6 +36,8 @@ from projections.metrics import MetricHistory, MetricsProjection, SeriesHead
 from projections.policy import RetentionPolicy, floor_to
 from projections.readmodel_store import ReadModelStore
 from projections.runner import ProjectionRunner
+
+from .loop import Target, append_retrying
 
 MAX_BUCKETS_PER_EVENT = 360
 """6 hours of minute buckets per event: well under the log's 1 MB event limit."""
@@ -106,7 +109,7 @@ async def retain(
             removed = await _count_samples(store, hub_id, stream, through)
         else:
             if events:
-                await store.append(hub_id, stream, events)
+                await append_retrying(store, Target(hub_id, stream), events, ANY)
             removed = await store.delete_metric_samples(hub_id, stream, through_version=through)
         if removed or events:
             done.append(_report(stream, boundary, through, removed, events))
