@@ -148,7 +148,11 @@ class ProjectionRunner:
             ]
             if not batch:
                 break
-            if await self._process(batch) and remaining is not None:
+            if not await self._process(batch):
+                continue  # another writer moved the checkpoint: reloaded, read again
+            if len(batch) < limit:
+                break  # a short page is the log's end when it was read: no empty read after it
+            if remaining is not None:
                 remaining -= len(batch)
         return self.position
 

@@ -24,6 +24,7 @@ from eventstore.events import Event, InstanceDeregistered, MetricsSampled
 from eventstore.values import ResourceStatus
 from projections import HubState, InstanceState, ReadModels, RetentionPolicy
 from projections.deciders import instances as instance_changes
+from projections.deciders.leases import LeaseService
 from projections.deciders.queue import Requirements, Reservation, ReservationTimeout
 from projections.deciders.retention import retain
 from projections.queue import QueueModel, QueueStats
@@ -60,6 +61,11 @@ class HubPersistenceAdapter:
         self.lock_hub = lock_hub
         self.session = Session(url, options, retention)
         self._hub_of: dict[str, str] = {}
+        self._held_in: dict[tuple[str, str], str] = {}
+        """Where this adapter granted (resource, owner) a lock: released there first."""
+        self._leases: LeaseService | None = None
+        self.views = instance_changes.InstanceViews(seed=self._row_of)
+        """What this adapter knows of each instance stream (the write side's view)."""
         self.queue = queue.HubQueue(self.live_instances)
         self.settings: Any = None
         """The configuration it was opened from (``open_persistence``), if any."""
@@ -119,7 +125,7 @@ class HubPersistenceAdapter:
         def decide(state: InstanceState | None) -> list[Event]:
             return list(changes.changes(state, observed, datetime.now(UTC)))
 
-        await instance_changes.change(store, hub_id, observed.id, decide)
+        await instance_changes.change(store, hub_id, observed.id, decide, self.views)
         self._hub_of[observed.id] = hub_id
 
     async def delete_instance(self, instance_id: str) -> None:
@@ -133,7 +139,9 @@ class HubPersistenceAdapter:
     async def record_deregistered(self, instance_id: str, *, reason: str) -> bool:
         """``delete_instance`` with a reason; False when there was nothing to end."""
         store = await self.session.store()
-        hub_id = await instances.live_hub(store, instance_id, self._hub_of.get(instance_id))
+        hub_id = await instances.live_hub(
+            store, self.views, instance_id, self._hub_of.get(instance_id)
+        )
         if hub_id is None:
             return False
 
@@ -141,7 +149,7 @@ class HubPersistenceAdapter:
             live = state is not None and state.registered
             return [InstanceDeregistered(reason=reason)] if live else []
 
-        return await instance_changes.change(store, hub_id, instance_id, decide) > 0
+        return await instance_changes.change(store, hub_id, instance_id, decide, self.views) > 0
 
     async def load_instance(self, instance_id: str) -> dict[str, Any] | None:
         """The live instance as ``to_dict()`` plus ``config``, or None.
@@ -154,7 +162,9 @@ class HubPersistenceAdapter:
     async def instance_state(self, instance_id: str) -> tuple[str, InstanceState] | None:
         """``(hub_id, state)`` of the live instance, from the hub's read model."""
         store = await self.session.store()
-        hub_id = await instances.live_hub(store, instance_id, self._hub_of.get(instance_id))
+        hub_id = await instances.live_hub(
+            store, self.views, instance_id, self._hub_of.get(instance_id)
+        )
         if hub_id is None:
             return None
         state = (await self.hub_state(hub_id)).instances.get(instance_id)
@@ -176,6 +186,10 @@ class HubPersistenceAdapter:
         self._hub_of.update((s.id, hub_id) for s in live)
         return live
 
+    async def _row_of(self, hub_id: str, instance_id: str) -> InstanceState | None:
+        """The hub read model's row of an instance: a view's first guess."""
+        return (await self.hub_state(hub_id)).instances.get(instance_id)
+
     async def hub_state(self, hub_id: str) -> HubState:
         """The hub projection, caught up to the log's end."""
         runner = await self.session.caught_up("hub", hub_id)
@@ -192,7 +206,9 @@ class HubPersistenceAdapter:
         """
         sample = MetricsSampled(metrics=convert.metrics_of(metrics), sampled_at=datetime.now(UTC))
         store = await self.session.store()
-        hub_id = await instances.live_hub(store, instance_id, self._hub_of.get(instance_id))
+        hub_id = await instances.live_hub(
+            store, self.views, instance_id, self._hub_of.get(instance_id)
+        )
         if hub_id is None:
             raise UnknownInstance(instance_id)
         await self.record(hub_id, streams.metrics(instance_id), [sample])
@@ -209,11 +225,14 @@ class HubPersistenceAdapter:
         """
         low, high = history.window(start_time, end_time)
         store = await self.session.store()
+        known = self._hub_of.get(instance_id)
+        hubs = [known] if known else await instances.hubs_with(store, streams.metrics(instance_id))
         entries: list[dict[str, Any]] = []
-        for hub_id in await instances.hubs_with(store, streams.metrics(instance_id)):
-            await self.session.caught_up("metrics", hub_id)
+        for hub_id in hubs:
+            runner = await self.session.caught_up("metrics", hub_id)
+            raw_from = history.raw_from(runner.projection, runner.state, instance_id)
             reader = await self.session.reader()
-            entries += await history.history(reader, hub_id, instance_id, low, high)
+            entries += await history.history(reader, hub_id, instance_id, low, high, raw_from)
         return sorted(entries, key=lambda e: e["timestamp"])
 
     async def cleanup_old_data(self, cutoff_date: datetime) -> int:
@@ -365,26 +384,33 @@ class HubPersistenceAdapter:
         BackendUnavailable, InvalidEventError.
         """
         hub_id, capacity = await self._lock_home(resource_id)
-        place = leases.leases_for(await self.session.store(), hub_id, resource_id, capacity)
-        return await place.acquire_lock(resource_id, owner_id, timeout)
+        place = await self._place(hub_id, resource_id, capacity)
+        if not await place.acquire_lock(resource_id, owner_id, timeout):
+            return False
+        self._held_in[(resource_id, owner_id)] = hub_id
+        return True
 
     async def extend_lock(self, resource_id: str, owner_id: str, timeout: int = 30) -> bool:
         """Renew ``owner_id``'s lease; False when it holds none (or it ran out).
 
         Raises: as :meth:`acquire_lock`.
         """
-        for place in await self._lock_places(resource_id):
+        for place in await self._lock_places(resource_id, owner_id):
             if await place.extend_lock(resource_id, owner_id, timeout):
                 return True
         return False
 
     async def release_lock(self, resource_id: str, owner_id: str) -> None:
-        """Give back ``owner_id``'s lease; nothing when it holds none.
+        """Give back ``owner_id``'s lease; nothing when it holds none.  Where
+        this adapter granted it is tried first (one read, one append); the
+        other place is looked at only when nothing was given back there.
 
         Raises: as :meth:`acquire_lock`.
         """
-        for place in await self._lock_places(resource_id):
-            await place.release_lock(resource_id, owner_id)
+        for place in await self._lock_places(resource_id, owner_id):
+            if await place.release_lock(resource_id, owner_id):
+                self._held_in.pop((resource_id, owner_id), None)
+                return
 
     async def get_lock_owner(self, resource_id: str) -> str | None:
         """The newest live holder by the backend's clock, or None.
@@ -398,16 +424,28 @@ class HubPersistenceAdapter:
         return None
 
     async def _lock_home(self, resource_id: str) -> tuple[str, int]:
+        hub_id = self._hub_of.get(resource_id)
+        held = self.views.known(hub_id, resource_id) if hub_id is not None else None
+        if hub_id is not None and held is not None and held[0] is not None and held[0].registered:
+            return hub_id, leases.capacity_of(held[0])  # known here: no read
         found = await self.instance_state(resource_id)
         if found is None:
             return self.lock_hub, 1
         return found[0], leases.capacity_of(found[1])
 
-    async def _lock_places(self, resource_id: str) -> list[leases.HubLeases]:
-        store = await self.session.store()
+    async def _lock_places(
+        self, resource_id: str, owner_id: str | None = None
+    ) -> list[leases.HubLeases]:
+        granted_in = self._held_in.get((resource_id, owner_id)) if owner_id else None
         home, capacity = await self._lock_home(resource_id)
-        hubs = dict.fromkeys([home, self.lock_hub])
-        return [leases.leases_for(store, hub, resource_id, capacity) for hub in hubs]
+        hubs = dict.fromkeys([h for h in (granted_in, home, self.lock_hub) if h is not None])
+        return [await self._place(hub, resource_id, capacity) for hub in hubs]
+
+    async def _place(self, hub_id: str, resource_id: str, capacity: int) -> leases.HubLeases:
+        store = await self.session.store()
+        if self._leases is None or self._leases.store is not store:
+            self._leases = LeaseService(store)  # one clock, calibrated once, per open store
+        return leases.leases_for(store, hub_id, resource_id, capacity, self._leases)
 
     # --- what attach and restore use --------------------------------------------
 
@@ -431,7 +469,7 @@ class HubPersistenceAdapter:
         def decide(state: InstanceState | None) -> list[Event]:
             return list(events) if state is not None and state.registered else []
 
-        return await instance_changes.change(store, hub_id, instance_id, decide)
+        return await instance_changes.change(store, hub_id, instance_id, decide, self.views)
 
     async def record_status(
         self,
@@ -459,7 +497,7 @@ class HubPersistenceAdapter:
                 changes.health_events(changes.health_of(state), target, _now(), reason=reason)
             )
 
-        return await instance_changes.change(store, hub_id, instance_id, decide)
+        return await instance_changes.change(store, hub_id, instance_id, decide, self.views)
 
 
 def _now() -> datetime:

@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from eventstore.events import RollupBucket
-from projections import ReadModels, SampleRow
+from projections import MetricHistory, MetricsProjection, ReadModels, SampleRow
+from projections.readmodel import Projection, ReadModel
 
 from .convert import metrics_dict, naive_iso, utc
 
@@ -27,15 +28,37 @@ def window(start: datetime, end: datetime) -> tuple[datetime, datetime]:
     return low, high + _TICK
 
 
+def raw_from(projection: Projection[Any], state: ReadModel, instance_id: str) -> datetime | None:
+    """From when on the metrics read model holds every raw sample of the
+    instance (none cut by its own window, none removed by retention), or
+    None when that is not known."""
+    if not isinstance(state, MetricHistory) or not isinstance(projection, MetricsProjection):
+        return None
+    cuts = projection.cuts(state.meta)
+    if cuts is None or not projection.raw_samples:
+        return None
+    head = state.series.get(instance_id)
+    rolled = head.rolled_until if head is not None else None
+    return max(cuts["samples"], rolled) if rolled is not None else cuts["samples"]
+
+
 async def history(
-    reader: ReadModels, hub_id: str, instance_id: str, start: datetime, end: datetime
+    reader: ReadModels,
+    hub_id: str,
+    instance_id: str,
+    start: datetime,
+    end: datetime,
+    raw_from: datetime | None = None,
 ) -> list[dict[str, Any]]:
     """Entries in ``[start, end)``: hour rollups, then minute rollups, then raw
     samples, each kind only for the stretch before the next finer one begins.
+    A window from ``raw_from`` on is all raw samples: one read.
 
     Raises: BackendUnavailable, StoreClosed.
     """
     raw = await reader.samples(hub_id, instance_id, start, end)
+    if raw_from is not None and start >= raw_from:
+        return [_sample_entry(s) for s in raw]
     edge = raw[0].sampled_at if raw else end
     minutes = _complete(await reader.rollups(hub_id, instance_id, 60, start, edge), 60, edge)
     edge = minutes[0].start if minutes else edge

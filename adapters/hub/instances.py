@@ -11,7 +11,7 @@ from eventstore import streams
 from eventstore.envelope import ANY
 from eventstore.events import Event
 from eventstore.store import EventStore
-from projections.deciders.instances import current
+from projections.deciders.instances import InstanceViews
 from projections.deciders.loop import Target, append_retrying
 
 
@@ -32,20 +32,29 @@ async def hubs_with(store: EventStore, stream: str) -> list[str]:
     return [hub for hub in await store.hubs() if await store.stream_version(hub, stream) > 0]
 
 
-async def live_hub(store: EventStore, instance_id: str, hint: str | None) -> str | None:
+async def live_hub(
+    store: EventStore, views: InstanceViews, instance_id: str, hint: str | None
+) -> str | None:
     """The hub where ``instance_id`` is registered now (``hint`` is tried
-    first: the hub this adapter last saw it in), or None.
+    first: the hub this adapter last saw it in), or None.  Each hub's answer
+    is its view of the instance caught up: its tail read, not its history.
 
     Raises: BackendUnavailable, StoreClosed.
     """
     if hint is not None:
-        state, _ = await current(store, hint, instance_id)
+        held = views.known(hint, instance_id)
+        if held is not None and held[0] is not None and held[0].registered:
+            # Known live here: no read.  Another process's deregistration of
+            # a moment ago is then seen by the next write that decides (its
+            # expected version), not by this lookup.
+            return hint
+        state, _ = await views.current(store, hint, instance_id)
         if state is not None and state.registered:
             return hint
     for hub_id in await hubs_with(store, streams.instance(instance_id)):
         if hub_id == hint:
             continue
-        state, _ = await current(store, hub_id, instance_id)
+        state, _ = await views.current(store, hub_id, instance_id)
         if state is not None and state.registered:
             return hub_id
     return None

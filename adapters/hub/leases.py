@@ -34,14 +34,21 @@ class HubLeases:
     """The lock half of the 0.0.5 persistence API for one hub.
 
     ``capacities`` gives a resource's capacity (an Ollama server's
-    ``max_concurrent``); others are mutexes.  Raises what
-    :class:`LeaseService` raises.
+    ``max_concurrent``); others are mutexes.  ``leases`` is the service to
+    use (one per adapter keeps one calibrated clock: no clock read per
+    call).  Each call is one read and at most one conditional append.
+    Raises what :class:`LeaseService` raises.
     """
 
     def __init__(
-        self, store: EventStore, hub_id: str, *, capacities: Mapping[str, int] | None = None
+        self,
+        store: EventStore,
+        hub_id: str,
+        *,
+        capacities: Mapping[str, int] | None = None,
+        leases: LeaseService | None = None,
     ) -> None:
-        self.leases = LeaseService(store)
+        self.leases = leases or LeaseService(store)
         self.hub_id = hub_id
         self.capacities = dict(capacities or {})
 
@@ -53,29 +60,17 @@ class HubLeases:
         return lease is not None
 
     async def extend_lock(self, resource_id: str, owner_id: str, timeout: int = 30) -> bool:
-        token = await self._token(resource_id, owner_id)
-        if token is None:
-            return False
-        renewed = await self.leases.renew(self.hub_id, resource_id, owner_id, token, ttl=timeout)
+        renewed = await self.leases.renew_newest(self.hub_id, resource_id, owner_id, ttl=timeout)
         return renewed is not None
 
-    async def release_lock(self, resource_id: str, owner_id: str) -> None:
-        token = await self._token(resource_id, owner_id)
-        if token is not None:
-            await self.leases.release(self.hub_id, resource_id, owner_id, token)
+    async def release_lock(self, resource_id: str, owner_id: str) -> bool:
+        """True when a lease of ``owner_id`` was given back."""
+        return await self.leases.release_newest(self.hub_id, resource_id, owner_id)
 
     async def get_lock_owner(self, resource_id: str) -> str | None:
         """The holder with the newest lease (the only one, for a mutex)."""
         holders = await self.leases.holders(self.hub_id, resource_id)
         return max(holders, key=lambda h: h.token).owner if holders else None
-
-    async def _token(self, resource_id: str, owner_id: str) -> int | None:
-        mine = [
-            h.token
-            for h in await self.leases.holders(self.hub_id, resource_id)
-            if h.owner == owner_id
-        ]
-        return max(mine) if mine else None
 
 
 def capacity_of(instance: InstanceState | None) -> int:
@@ -154,5 +149,11 @@ def _load(candidate: Any) -> int:
     return int(_field(metrics, "active_connections") or 0) if metrics is not None else 0
 
 
-def leases_for(store: EventStore, hub_id: str, resource_id: str, capacity: int) -> HubLeases:
-    return HubLeases(store, hub_id, capacities={resource_id: capacity})
+def leases_for(
+    store: EventStore,
+    hub_id: str,
+    resource_id: str,
+    capacity: int,
+    leases: LeaseService | None = None,
+) -> HubLeases:
+    return HubLeases(store, hub_id, capacities={resource_id: capacity}, leases=leases)

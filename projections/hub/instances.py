@@ -32,8 +32,22 @@ _DESCRIPTIVE = ("name", "endpoint", "metadata", "tags", "capabilities", "config"
 
 
 def fold_instance_event(state: HubState, event: RecordedEvent) -> HubState:
-    """Fold an ``instance/<id>`` event into ``state.instances``."""
+    """Fold an ``instance/<id>`` event into ``state.instances``; the
+    instance's row then carries its stream's version (``version``), which is
+    what a write that decides from this row expects."""
     instance_id = streams.entity_of(event.stream) or ""
+    folded = _fold_instance_event(state, event, instance_id)
+    current = folded.instances.get(instance_id)
+    if current is None or current.version == event.version:
+        return folded
+    versioned = replace(current, version=event.version)
+    if folded.instances is state.instances:  # only flagged: the dict is still shared
+        return _put(folded, versioned)
+    folded.instances[instance_id] = versioned  # the fold's own new dict: no second copy
+    return folded
+
+
+def _fold_instance_event(state: HubState, event: RecordedEvent, instance_id: str) -> HubState:
     e = event.event
     current = state.instances.get(instance_id)
     if isinstance(e, InstanceRegistered):

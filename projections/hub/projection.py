@@ -25,6 +25,7 @@ from .state import HubInfo, HubState, HubSummary, ScalingAdvice, summarize
 
 class HubProjection(Projection[HubState]):
     name: ClassVar[str] = "hub"
+    version: ClassVar[int] = 2  # 2: instance rows carry their stream's version
     state_type = HubState
     categories = frozenset({"hub", "instance", "metrics", "lock"})
     derived_types: ClassVar[dict[str, type]] = {"summary": HubSummary}

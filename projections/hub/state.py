@@ -50,6 +50,10 @@ class InstanceState(msgspec.Struct, frozen=True, kw_only=True):
     metrics_sampled_at: datetime | None = None
     recoveries: int = 0
     recovery_failures: int = 0
+    version: int = 0
+    """The version of the instance's stream this row has folded: a write that
+    decides from the row appends expecting it (0: a row stored before rows
+    carried it, which a write reads afresh)."""
 
     @property
     def is_available(self) -> bool:

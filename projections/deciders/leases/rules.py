@@ -141,6 +141,13 @@ def renew(view: LeaseView, owner: str, token: int, ttl_s: float, at: datetime) -
     return Change(events=(*expiries, event), lease=_lease(view, renewed, view.capacity, holders))
 
 
+def newest_token(view: LeaseView, owner: str, at: datetime) -> int | None:
+    """``owner``'s newest lease live at ``at`` (what a caller without its
+    token, such as Gleitzeit's ``release_lock``, means), or None."""
+    mine = [h.token for h in view.live(at) if h.owner == owner]
+    return max(mine) if mine else None
+
+
 def release(view: LeaseView, owner: str, token: int, at: datetime) -> Change | None:
     """``owner``'s live lease ``token`` given back; None (refused, nothing to
     write) when it is not held, not ``owner``'s, or run out."""

@@ -128,6 +128,40 @@ class LeaseService:
         )
         return change is not None
 
+    async def renew_newest(
+        self, hub_id: str, resource_id: str, owner_id: str, *, ttl: float
+    ) -> Lease | None:
+        """:meth:`renew` of ``owner_id``'s newest live lease, in the same one
+        read and one append (Gleitzeit's ``extend_lock`` names no token);
+        None when it holds none.
+
+        Raises: see the class.
+        """
+        _check_owner(owner_id)
+        _check_ttl(ttl)
+
+        def decide(view: LeaseView, at: datetime) -> Change | None:
+            token = rules.newest_token(view, owner_id, at)
+            return None if token is None else rules.renew(view, owner_id, token, float(ttl), at)
+
+        change = await self._change(hub_id, resource_id, decide, None)
+        return change.lease if change is not None else None
+
+    async def release_newest(self, hub_id: str, resource_id: str, owner_id: str) -> bool:
+        """:meth:`release` of ``owner_id``'s newest live lease, in the same
+        one read and one append (Gleitzeit's ``release_lock`` names no
+        token); False when it holds none.
+
+        Raises: see the class.
+        """
+        _check_owner(owner_id)
+
+        def decide(view: LeaseView, at: datetime) -> Change | None:
+            token = rules.newest_token(view, owner_id, at)
+            return None if token is None else rules.release(view, owner_id, token, at)
+
+        return await self._change(hub_id, resource_id, decide, None) is not None
+
     async def reap(
         self, hub_id: str, resource_id: str, *, correlation_id: str | UUID | None = None
     ) -> int:
