@@ -16,6 +16,8 @@ from eventstore.store import EventStore
 from .errors import InvalidInput
 
 _RELATIVE = re.compile(r"^(\d+(?:\.\d+)?)\s*(s|m|h|d|w)$")
+_POSITION = re.compile(r"@([0-9]+)")
+"""ASCII digits only: ``str.isdigit`` also accepts ``²``, which ``int`` cannot read."""
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 HELP = "an ISO time (2025-06-01T12:00Z), a relative time (15m, 2h, 1d) or @POSITION"
 
@@ -46,10 +48,10 @@ def parse_point(text: str, what: str = "time") -> Point:
     """Raises: InvalidInput naming ``what`` and the forms accepted."""
     value = text.strip()
     if value.startswith("@"):
-        digits = value[1:]
-        if not digits.isdigit():
+        position = _POSITION.fullmatch(value)
+        if position is None:
             raise InvalidInput(f"malformed {what} {text!r}: a position is @ and digits, e.g. @1200")
-        return Point(text, position=int(digits))
+        return Point(text, position=int(position[1]))
     relative = _RELATIVE.match(value.lower())
     if relative:
         amount, unit = relative.groups()
