@@ -125,3 +125,13 @@ async def select_events(
             shown += 1
             if selection.limit is not None and shown >= selection.limit:
                 return
+
+
+def events_between(
+    store: EventStore, hub_id: str, after: int, last: int
+) -> AsyncGenerator[RecordedEvent, None]:
+    """The hub's events at positions ``after`` (exclusive) to ``last``
+    (inclusive), in log order.  Cut by position, never by a count of
+    ``last - after`` events: retention leaves holes, and such a count reads
+    past ``last``."""
+    return select_events(store, hub_id, EventFilter(after=after, last=last))
