@@ -24,7 +24,7 @@ from projections import (
 
 from ..memory import MemoryReadModelStore
 from .errors import EmptyRange
-from .filters import Window
+from .filters import Window, events_between
 from .lines import HubClock
 from .svg import Mark
 
@@ -79,15 +79,15 @@ async def collect(
     after, last = await window.positions(store, hub_id)
     head = await store.head(hub_id)
     last = head if last is None else min(last, head)
-    if last <= after:
+    async with aclosing(events_between(store, hub_id, after, last)) as stream:
+        events = [e async for e in stream]
+    if not events:  # also a window wholly inside a hole that retention left
         raise EmptyRange(f"empty range in hub {hub_id!r}: {window.describe()} holds no events")
     before = await state_at(store, storage, hub_id, position=after)
     at_end = await state_at(store, storage, hub_id, position=last)
     data = ReportData(hub_id, url, after, last, before, at_end)
     for iid in sorted(set(before.instances) | set(at_end.instances)):
         data.instances[iid] = InstanceSeries(iid)
-    async with aclosing(store.read_log(hub_id, after=after, limit=last - after)) as stream:
-        events = [e async for e in stream]
     clock = HubClock().prime(events)
     for event in events:
         _take(data, event, clock.at(event))

@@ -109,15 +109,6 @@ async def test_anomalies_in_the_window_are_listed_in_log_order(
     assert [a.position for a in later.anomalies] == [6, 6]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "bug: report.collect reads read_log(after=after, limit=last - after) with no "
-        "position check, so where retention left holes in the window it reads past its "
-        "end: the report of @1..@23 of a log missing positions 5-16 counts the "
-        "HealthChanged at 24 and both MetricsRolledUp (25, 26) and lists the change at 24"
-    ),
-)
 async def test_a_window_after_retention_holds_only_its_own_events(
     retained: MemoryEventStore,
 ) -> None:
@@ -131,6 +122,17 @@ async def test_a_window_after_retention_holds_only_its_own_events(
         "MetricsSampled": 6,
     }
     assert [c.position for c in data.changes] == [4, 23]
+
+
+async def test_a_window_wholly_inside_a_hole_left_by_retention_is_empty(
+    retained: MemoryEventStore,
+) -> None:
+    with pytest.raises(EmptyRange) as raised:
+        await report_of(retained, HUB, from_position=6, to_position=10)  # 5-16 removed
+
+    assert str(raised.value) == (
+        "empty range in hub 'ollama-pool': from position 6 to position 10 holds no events"
+    )
 
 
 @pytest.fixture
