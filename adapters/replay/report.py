@@ -107,8 +107,8 @@ def _take(data: ReportData, event: RecordedEvent, at: datetime) -> None:
         data.start = at
     data.end = max(data.end, at)
     iid = streams.entity_of(event.stream)
-    if iid is None:
-        return
+    if iid is None or not event.is_readable:
+        return  # an unknown or damaged payload is counted, but has no fields to show
     series = data.instances.setdefault(iid, InstanceSeries(iid))
     payload: Any = event.event
     if isinstance(payload, MetricsSampled):
