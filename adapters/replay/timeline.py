@@ -72,7 +72,9 @@ def _entries(events: list[RecordedEvent]) -> tuple[list[Entry], dict[str, int]]:
     for e in events:
         data: Any = e.event
         at, pos = clock.at(e), e.position
-        if e.type == "HealthChecked":
+        if not e.is_readable:  # before the type: a damaged payload has none of its fields
+            entries.append(Entry(at, pos, "unreadable", f"{e.type} (kept in the log)"))
+        elif e.type == "HealthChecked":
             checks["checks"] += 1
             checks["failed"] += not data.ok
         elif e.type == "InstanceRegistered":
@@ -92,8 +94,6 @@ def _entries(events: list[RecordedEvent]) -> tuple[list[Entry], dict[str, int]]:
         elif e.type in ("LockGranted", "LockReleased", "LockExpired", "LockRenewed"):
             kind = "lease " + e.type.removeprefix("Lock").lower()
             entries.append(Entry(at, pos, kind, f"{data.owner} token {data.token}"))
-        elif not e.is_readable:
-            entries.append(Entry(at, pos, "unreadable", f"{e.type} (kept in the log)"))
     return entries, checks
 
 

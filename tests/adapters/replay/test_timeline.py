@@ -185,15 +185,6 @@ async def damaged(store: MemoryEventStore, script: Script) -> MemoryEventStore:
     return store
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "bug: timeline._entries dispatches on e.type before it looks at e.is_readable, so "
-        "a HealthChecked whose payload does not decode raises AttributeError: "
-        "'CorruptEvent' object has no attribute 'ok' (any damaged event of a known type "
-        "does: HealthChanged, Lock*, ...) instead of becoming an 'unreadable' entry"
-    ),
-)
 async def test_a_damaged_event_is_an_unreadable_entry_and_no_check(
     damaged: MemoryEventStore,
 ) -> None:
