@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from dataclasses import dataclass
-from datetime import timedelta
 
 from eventstore import EventStore, RecordedEvent, streams
 from eventstore.codec import DEFAULT_CODEC
@@ -15,8 +14,6 @@ from eventstore.errors import InvalidEventError
 
 from .errors import EmptyRange, InvalidInput
 from .timeparse import Point
-
-_MICROSECOND = timedelta(microseconds=1)
 
 
 @dataclass(frozen=True)
@@ -75,7 +72,7 @@ class Window:
         after = 0 if self.from_position is None else max(self.from_position - 1, 0)
         last = self.to_position
         if self.since is not None:
-            after = max(after, await _before(store, hub_id, self.since))
+            after = max(after, await self.since.position_before(store, hub_id))
         if self.until is not None:
             until = await self.until.position_in(store, hub_id)
             last = until if last is None else min(last, until)
@@ -94,14 +91,6 @@ class Window:
         if self.to_position is not None:
             parts.append(f"to position {self.to_position}")
         return " ".join(parts) or "the whole log"
-
-
-async def _before(store: EventStore, hub_id: str, since: Point) -> int:
-    """The last position before ``since`` (so the window starts at ``since``)."""
-    if since.position is not None:
-        return max(since.position - 1, 0)
-    when = await since.time_in(store)
-    return await store.position_at(hub_id, when - _MICROSECOND)
 
 
 async def select_events(

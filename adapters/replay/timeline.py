@@ -51,7 +51,7 @@ async def timeline(
     events = await _events(store, hub_id, streams.instance(instance_id))
     events += await _events(store, hub_id, streams.lease(instance_id))
     events.sort(key=lambda e: e.position)
-    start = None if since is None else await since.position_in(store, hub_id)
+    start = None if since is None else await since.position_before(store, hub_id)
     entries, checks = _entries(events)
     _close_durations(entries, entries[-1].at if entries else await store.now())
     if start is not None:

@@ -102,15 +102,6 @@ async def test_since_a_point_shows_the_later_entries_with_the_same_durations(
     assert rows(by_time) == LIFE[7:]  # 200 s: after position 12, the last by then
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "bug: timeline() keeps entries with position > since.position_in(...), and "
-        "position_in gives the last position at or before the point, so the entry at the "
-        "point itself is left out: timeline(since=@9) starts at position 11, while "
-        "Window(since=@9) (hublog events --since @9) starts at 9"
-    ),
-)
 async def test_since_a_point_includes_the_entry_at_that_point(life: MemoryEventStore) -> None:
     entries, _ = await timeline(life, HUB, "a", parse_point("@9"))
 
