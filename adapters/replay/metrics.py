@@ -13,6 +13,7 @@ from typing import Any
 from eventstore import streams
 from eventstore.events import MetricsRolledUp, MetricsSampled
 from eventstore.store import EventStore
+from projections.policy import floor_to
 
 from .errors import InvalidInput
 
@@ -70,16 +71,16 @@ async def _read(
 ) -> tuple[list[Sample], dict[datetime, Sample]]:
     raw: list[Sample] = []
     rolled: dict[datetime, Sample] = {}
-    previous: tuple[int, int] | None = None
+    previous: tuple[datetime, tuple[int, int]] | None = None  # hour and counters
     stream = store.read_stream(hub_id, streams.metrics(instance_id))
     async with aclosing(stream) as events:
         async for event in events:
             data = event.event
             if isinstance(data, MetricsSampled):
                 m = data.metrics
-                counters = (m.request_count, m.error_count)
-                requests, errors = _delta(previous, counters)
-                previous = counters
+                hour, counters = floor_to(data.sampled_at, 3600), (m.request_count, m.error_count)
+                requests, errors = _delta(previous, hour, counters)
+                previous = hour, counters
                 values = {name: float(getattr(m, name, 0.0)) for name, _ in COLUMNS[:-2]}
                 values |= {"active_connections": float(m.active_connections)}
                 values |= {"requests": float(requests), "errors": float(errors)}
@@ -91,10 +92,19 @@ async def _read(
     return raw, rolled
 
 
-def _delta(previous: tuple[int, int] | None, current: tuple[int, int]) -> tuple[int, int]:
-    if previous is None or current[0] < previous[0] or current[1] < previous[1]:
-        return 0, 0  # first sample, or the counters restarted
-    return current[0] - previous[0], current[1] - previous[1]
+def _delta(
+    previous: tuple[datetime, tuple[int, int]] | None, hour: datetime, current: tuple[int, int]
+) -> tuple[int, int]:
+    """Requests and errors since the previous sample of the same hour, as
+    the metrics projection counts them for its rollups (``hour_counters`` in
+    projections/metrics.py): never across an hour, so retention, which cuts
+    at hours and leaves their rollups, changes no count."""
+    if previous is None or previous[0] != hour:
+        return 0, 0  # the hour's first sample
+    counters = previous[1]
+    if current[0] < counters[0] or current[1] < counters[1]:
+        return 0, 0  # the counters restarted
+    return current[0] - counters[0], current[1] - counters[1]
 
 
 def _from_bucket(bucket: Any) -> Sample:
