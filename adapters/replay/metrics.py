@@ -1,17 +1,19 @@
 """``hublog metrics --instance ID``: an instance's metrics over time, read
 from its ``metrics/<id>`` stream: raw samples, or 1-minute / 1-hour means
 (raw samples where the log still has them, ``MetricsRolledUp`` buckets
-where retention has replaced them)."""
+where retention has replaced them).  Requests and errors are counted as the
+metrics projection counts them for those buckets, so both agree."""
 
 from __future__ import annotations
 
+from bisect import bisect
 from contextlib import aclosing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from eventstore import streams
-from eventstore.events import MetricsRolledUp, MetricsSampled
+from eventstore.events import InstanceRegistered, MetricsRolledUp, MetricsSampled
 from eventstore.store import EventStore
 from projections.policy import floor_to
 
@@ -71,16 +73,14 @@ async def _read(
 ) -> tuple[list[Sample], dict[datetime, Sample]]:
     raw: list[Sample] = []
     rolled: dict[datetime, Sample] = {}
-    previous: tuple[datetime, tuple[int, int]] | None = None  # hour and counters
+    counter = _Counter(await _registrations(store, hub_id, instance_id))
     stream = store.read_stream(hub_id, streams.metrics(instance_id))
     async with aclosing(stream) as events:
         async for event in events:
             data = event.event
             if isinstance(data, MetricsSampled):
                 m = data.metrics
-                hour, counters = floor_to(data.sampled_at, 3600), (m.request_count, m.error_count)
-                requests, errors = _delta(previous, hour, counters)
-                previous = hour, counters
+                requests, errors = counter.count(event.position, data)
                 values = {name: float(getattr(m, name, 0.0)) for name, _ in COLUMNS[:-2]}
                 values |= {"active_connections": float(m.active_connections)}
                 values |= {"requests": float(requests), "errors": float(errors)}
@@ -92,19 +92,37 @@ async def _read(
     return raw, rolled
 
 
-def _delta(
-    previous: tuple[datetime, tuple[int, int]] | None, hour: datetime, current: tuple[int, int]
-) -> tuple[int, int]:
-    """Requests and errors since the previous sample of the same hour, as
-    the metrics projection counts them for its rollups (``hour_counters`` in
-    projections/metrics.py): never across an hour, so retention, which cuts
-    at hours and leaves their rollups, changes no count."""
-    if previous is None or previous[0] != hour:
-        return 0, 0  # the hour's first sample
-    counters = previous[1]
-    if current[0] < counters[0] or current[1] < counters[1]:
-        return 0, 0  # the counters restarted
-    return current[0] - counters[0], current[1] - counters[1]
+async def _registrations(store: EventStore, hub_id: str, instance_id: str) -> list[int]:
+    """The positions where the instance registered, each a new incarnation."""
+    stream = store.read_stream(hub_id, streams.instance(instance_id))
+    async with aclosing(stream) as events:
+        return [e.position async for e in events if isinstance(e.event, InstanceRegistered)]
+
+
+class _Counter:
+    """Each sample's requests and errors as the metrics projection counts
+    them for its rollups (``hour_counters`` and ``_delta`` in
+    projections/metrics.py): since the previous sample of the same
+    incarnation and hour, so never across an hour, which retention cuts at
+    (its rollups then say the same); a counter that went down restarted,
+    and counts from 0."""
+
+    def __init__(self, registrations: list[int]) -> None:
+        self.registrations = registrations
+        self.previous: tuple[tuple[int, datetime], tuple[int, int]] | None = None
+        """(incarnation, hour) and counters of the last sample."""
+
+    def count(self, position: int, sample: MetricsSampled) -> tuple[int, int]:
+        part = bisect(self.registrations, position), floor_to(sample.sampled_at, 3600)
+        current = (sample.metrics.request_count, sample.metrics.error_count)
+        previous = self.previous
+        self.previous = part, current
+        if previous is None or previous[0] != part:
+            return 0, 0
+        (p_req, p_err), (c_req, c_err) = previous[1], current
+        return (c_req - p_req if c_req >= p_req else c_req), (
+            c_err - p_err if c_err >= p_err else c_err
+        )
 
 
 def _from_bucket(bucket: Any) -> Sample:

@@ -10,10 +10,12 @@ from itertools import pairwise
 
 import pytest
 
-from adapters.memory import MemoryEventStore
+from adapters.memory import MemoryEventStore, MemoryReadModelStore
 from adapters.replay.demo import DemoResult
 from adapters.replay.errors import InvalidInput
 from adapters.replay.metrics import Sample, series
+from projections import RetentionPolicy
+from projections.deciders.retention import retain
 from tests.adapters.replay.logs import DEMO_HUB, Clock, retain_an_hour, sampled_log
 from tests.contract.factories import T0
 from tests.projections.script import HUB, Script
@@ -57,7 +59,7 @@ async def test_raw_samples_count_requests_and_errors_since_the_previous_one(
         (0, 1, 0, 0, 0.0, 10.0),  # nothing to count from
         (30, 1, 50, 5, 10.0, 20.0),
         (60, 1, 100, 10, 10.0, 30.0),
-        (90, 1, 0, 0, 0.0, 40.0),  # the counters restarted
+        (90, 1, 40, 2, 5.0, 40.0),  # the counters restarted: counted from 0
         (120, 1, 50, 0, 0.0, 50.0),
     ]
 
@@ -65,13 +67,15 @@ async def test_raw_samples_count_requests_and_errors_since_the_previous_one(
 async def test_minute_means_sum_the_counts_of_their_samples(sampled: MemoryEventStore) -> None:
     assert rows(await series(sampled, HUB, "a", resolution="1m")) == [
         (0, 2, 50, 5, 10.0, 15.0),
-        (60, 2, 100, 10, 10.0, 35.0),
+        (60, 2, 140, 12, 12 / 140 * 100, 35.0),
         (120, 1, 50, 0, 0.0, 50.0),
     ]
 
 
 async def test_an_hours_mean_holds_every_sample_of_the_hour(sampled: MemoryEventStore) -> None:
-    assert rows(await series(sampled, HUB, "a", resolution="1h")) == [(0, 5, 200, 15, 7.5, 30.0)]
+    assert rows(await series(sampled, HUB, "a", resolution="1h")) == [
+        (0, 5, 240, 17, 17 / 240 * 100, 30.0)
+    ]
 
 
 async def test_since_and_until_keep_the_rows_between_them_inclusive(
@@ -150,6 +154,59 @@ async def test_retention_changes_no_hourly_row(
     after = rows(await series(store, HUB, "ollama-1", resolution="1h"))
 
     assert after == hourly_before_retention
+
+
+@pytest.fixture
+async def restarted(store: MemoryEventStore, clock: Clock) -> MemoryEventStore:
+    """a sampled every 10 minutes for three hours from T0 (errors a tenth of
+    its requests): its counters restart at 13:20, and it registers anew at
+    14:30, its counters restarting again."""
+    script = Script(store)
+    await script.register("a")
+    requests = [
+        0,
+        100,
+        200,
+        300,
+        400,
+        500,
+        600,
+        700,
+        30,
+        130,
+        230,
+        330,
+        430,
+        530,
+        630,
+        20,
+        120,
+        220,
+    ]
+    for i, count in enumerate(requests):
+        at = clock.at(600 * i)
+        if i == 15:
+            await script.deregister("a")
+            await script.register("a")
+        await script.sample("a", at, requests=count, errors=count // 10)
+    clock.at(5 * 3600)
+    return store
+
+
+async def test_retention_changes_no_hourly_row_of_counters_that_restart(
+    restarted: MemoryEventStore,
+) -> None:
+    before = rows(await series(restarted, HUB, "a", resolution="1h"))
+    report = await retain(
+        restarted, MemoryReadModelStore(), HUB, policy=RetentionPolicy(raw_s=3600)
+    )
+    after = rows(await series(restarted, HUB, "a", resolution="1h"))
+
+    assert report.samples_removed == 12  # 12:00 and 13:00
+    assert after == before
+    # 13:00: 0, 100, 30 (restarted: counts from 0), 100, 100, 100;
+    # 14:00: 0, 100, 100, 0 (registered anew: a new series), 100, 100
+    assert [(r[0], r[2], r[3]) for r in before] == [(0, 500, 50), (3600, 430, 43), (7200, 400, 40)]
 
 
 async def test_the_demo_samples_every_30_seconds(store: MemoryEventStore, demo: DemoResult) -> None:
