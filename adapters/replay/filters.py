@@ -108,12 +108,13 @@ async def select_events(
         async for event in events:
             if selection.last is not None and event.position > selection.last:
                 return
-            if not selection.matches(event):
-                continue
-            yield event
-            shown += 1
-            if selection.limit is not None and shown >= selection.limit:
-                return
+            if selection.matches(event):
+                yield event
+                shown += 1
+                if selection.limit is not None and shown >= selection.limit:
+                    return
+            if event.position == selection.last:
+                return  # the window is complete: following would wait for one event more
 
 
 def events_between(
