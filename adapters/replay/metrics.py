@@ -61,8 +61,8 @@ async def series(
     """Raises: InvalidInput for an unknown resolution."""
     if resolution not in RESOLUTIONS:
         raise InvalidInput(f"unknown resolution {resolution!r}; use raw, 1m or 1h")
-    raw, rolled = await _read(store, hub_id, instance_id, RESOLUTIONS[resolution])
-    rows = raw if resolution == "raw" else _buckets(raw, rolled, RESOLUTIONS[resolution])
+    raw, bucketed, rolled = await _read(store, hub_id, instance_id, RESOLUTIONS[resolution])
+    rows = raw if resolution == "raw" else _buckets(bucketed, rolled, RESOLUTIONS[resolution])
     return [
         r for r in rows if (since is None or r.at >= since) and (until is None or r.at <= until)
     ]
@@ -70,8 +70,11 @@ async def series(
 
 async def _read(
     store: EventStore, hub_id: str, instance_id: str, seconds: int
-) -> tuple[list[Sample], dict[datetime, Sample]]:
+) -> tuple[list[Sample], list[Sample], dict[datetime, Sample]]:
+    """The raw samples, those of them that go into buckets, and the rolled-up
+    buckets of ``seconds``."""
     raw: list[Sample] = []
+    bucketed: list[Sample] = []
     rolled: dict[datetime, Sample] = {}
     counter = _Counter(await _registrations(store, hub_id, instance_id))
     stream = store.read_stream(hub_id, streams.metrics(instance_id))
@@ -79,17 +82,23 @@ async def _read(
         async for event in events:
             data = event.event
             if isinstance(data, MetricsSampled):
-                m = data.metrics
-                requests, errors = counter.count(event.position, data)
-                values = {name: float(getattr(m, name, 0.0)) for name, _ in COLUMNS[:-2]}
-                values |= {"active_connections": float(m.active_connections)}
-                values |= {"requests": float(requests), "errors": float(errors)}
-                values["error_rate"] = errors / requests * 100 if requests else 0.0
-                raw.append(Sample(data.sampled_at, values))
+                counted = counter.count(event.position, data)
+                raw.append(_sample(data, *(counted or (0, 0))))
+                if counted is not None:
+                    bucketed.append(raw[-1])
             elif isinstance(data, MetricsRolledUp) and data.resolution_s == seconds:
                 for bucket in data.buckets:
                     rolled[bucket.start] = _from_bucket(bucket)
-    return raw, rolled
+    return raw, bucketed, rolled
+
+
+def _sample(data: MetricsSampled, requests: int, errors: int) -> Sample:
+    m = data.metrics
+    values = {name: float(getattr(m, name, 0.0)) for name, _ in COLUMNS[:-2]}
+    values |= {"active_connections": float(m.active_connections)}
+    values |= {"requests": float(requests), "errors": float(errors)}
+    values["error_rate"] = errors / requests * 100 if requests else 0.0
+    return Sample(data.sampled_at, values)
 
 
 async def _registrations(store: EventStore, hub_id: str, instance_id: str) -> list[int]:
@@ -101,18 +110,24 @@ async def _registrations(store: EventStore, hub_id: str, instance_id: str) -> li
 
 class _Counter:
     """Each sample's requests and errors as the metrics projection counts
-    them for its rollups (``hour_counters`` and ``_delta`` in
-    projections/metrics.py): since the previous sample of the same
-    incarnation and hour, so never across an hour, which retention cuts at
-    (its rollups then say the same); a counter that went down restarted,
-    and counts from 0."""
+    them for its rollups (``_sampled``, ``hour_counters`` and ``_delta`` in
+    projections/metrics.py; docs/projections.md): since the previous sample
+    of the same incarnation and hour, so never across an hour, which
+    retention cuts at (its rollups then say the same); a counter that went
+    down restarted, and counts from 0; a sample whose time is not after the
+    previous one's is left out of the rollups, and so of the buckets here."""
 
     def __init__(self, registrations: list[int]) -> None:
         self.registrations = registrations
         self.previous: tuple[tuple[int, datetime], tuple[int, int]] | None = None
-        """(incarnation, hour) and counters of the last sample."""
+        """(incarnation, hour) and counters of the last sample counted."""
+        self.last_at: datetime | None = None
 
-    def count(self, position: int, sample: MetricsSampled) -> tuple[int, int]:
+    def count(self, position: int, sample: MetricsSampled) -> tuple[int, int] | None:
+        """(requests, errors), or None for a sample the rollups leave out."""
+        if self.last_at is not None and sample.sampled_at <= self.last_at:
+            return None
+        self.last_at = sample.sampled_at
         part = bisect(self.registrations, position), floor_to(sample.sampled_at, 3600)
         current = (sample.metrics.request_count, sample.metrics.error_count)
         previous = self.previous

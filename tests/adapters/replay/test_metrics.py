@@ -209,6 +209,38 @@ async def test_retention_changes_no_hourly_row_of_counters_that_restart(
     assert [(r[0], r[2], r[3]) for r in before] == [(0, 500, 50), (3600, 430, 43), (7200, 400, 40)]
 
 
+@pytest.fixture
+async def late(store: MemoryEventStore, clock: Clock) -> MemoryEventStore:
+    """a sampled every 10 minutes for three hours from T0, requests +100 a
+    sample; after the sample of 13:20, one of 13:15 arrives late."""
+    script = Script(store)
+    await script.register("a")
+    for i in range(18):
+        at = clock.at(600 * i)
+        await script.sample("a", at, requests=100 * i, cpu_percent=float(i))
+        if i == 8:
+            await script.sample("a", at - timedelta(minutes=5), requests=750, cpu_percent=99.0)
+    clock.at(5 * 3600)
+    return store
+
+
+async def test_a_late_sample_is_shown_but_left_out_of_the_hours_as_rollups_leave_it(
+    late: MemoryEventStore,
+) -> None:
+    before = rows(await series(late, HUB, "a", resolution="1h"))
+    raw = rows(await series(late, HUB, "a"))
+    await retain(late, MemoryReadModelStore(), HUB, policy=RetentionPolicy(raw_s=3600))
+    after = rows(await series(late, HUB, "a", resolution="1h"))
+
+    assert after == before
+    assert [(r[0], r[1], r[2], r[5]) for r in before] == [
+        (0, 6, 500, 2.5),
+        (3600, 6, 500, 8.5),  # not the late sample's cpu 99
+        (7200, 6, 500, 14.5),
+    ]
+    assert [(r[0], r[2]) for r in raw[8:11]] == [(4800, 100), (4500, 0), (5400, 100)]
+
+
 async def test_the_demo_samples_every_30_seconds(store: MemoryEventStore, demo: DemoResult) -> None:
     raw = await series(store, DEMO_HUB, "ollama-1")
     minutes = await series(store, DEMO_HUB, "ollama-1", resolution="1m")
