@@ -89,10 +89,14 @@ async def collect(
     for iid in sorted(set(before.instances) | set(at_end.instances)):
         data.instances[iid] = InstanceSeries(iid)
     clock = HubClock().prime(events)
+    lasting: dict[str, StatusChange] = {}
     for event in events:
-        _take(data, event, clock.at(event))
+        at = clock.at(event)
+        _take(data, event, at)
+        _end_status(lasting, data.changes, event, at)
+    for change in lasting.values():
+        change.seconds = (data.end - change.at).total_seconds()
     data.since_text, data.until_text = _iso(events[0].recorded_at), _iso(events[-1].recorded_at)
-    _close_changes(data.changes, data.end)
     data.anomalies = await _anomalies(store, storage, hub_id, after, last)
     return data
 
@@ -160,15 +164,26 @@ def _sample(series: InstanceSeries, sample: MetricsSampled) -> None:
     series.connections.append((at, float(m.active_connections)))
 
 
-def _close_changes(changes: list[StatusChange], end: datetime) -> None:
-    last: dict[str, StatusChange] = {}
-    for change in changes:
-        previous = last.get(change.instance_id)
-        if previous is not None:
-            previous.seconds = (change.at - previous.at).total_seconds()
-        last[change.instance_id] = change
-    for change in last.values():
-        change.seconds = (end - change.at).total_seconds()
+_STATUS_ENDS = frozenset({"HealthChanged", "InstanceRegistered", "InstanceDeregistered"})
+
+
+def _end_status(
+    lasting: dict[str, StatusChange],
+    changes: list[StatusChange],
+    event: RecordedEvent,
+    at: datetime,
+) -> None:
+    """A status lasts until its instance's next status change, registration
+    or deregistration (as the timeline measures it); ``lasting`` holds each
+    instance's status that still does."""
+    iid = streams.entity_of(event.stream)
+    if iid is None or not event.is_readable or event.type not in _STATUS_ENDS:
+        return
+    ended = lasting.pop(iid, None)
+    if ended is not None:
+        ended.seconds = (at - ended.at).total_seconds()
+    if event.type == "HealthChanged":
+        lasting[iid] = changes[-1]  # the one _take has just added
 
 
 async def _anomalies(

@@ -16,8 +16,9 @@ from adapters.replay.errors import EmptyRange
 from adapters.replay.filters import Window
 from adapters.replay.report import ReportData, collect
 from adapters.replay.report_html import CSP, render
+from adapters.replay.timeline import timeline
 from adapters.replay.timeparse import parse_point
-from tests.adapters.replay.logs import DAMAGED, DEMO_HEAD, DEMO_HUB, stored
+from tests.adapters.replay.logs import DAMAGED, DEMO_HEAD, DEMO_HUB, Clock, stored
 from tests.projections.script import HUB, S, Script
 
 pytestmark = pytest.mark.anyio
@@ -133,6 +134,22 @@ async def test_a_window_wholly_inside_a_hole_left_by_retention_is_empty(
     assert str(raised.value) == (
         "empty range in hub 'ollama-pool': from position 6 to position 10 holds no events"
     )
+
+
+async def test_a_status_lasts_until_its_instance_left_as_the_timeline_says(
+    store: MemoryEventStore, script: Script, clock: Clock
+) -> None:
+    await script.healthy("a")  # 1-3 at T0
+    clock.at(90)
+    await script.deregister("a")  # 4
+    clock.at(300)
+    await script.check("b", True)  # 5: the log goes on
+
+    data = await report_of(store, HUB)
+    entries, _ = await timeline(store, HUB, "a")
+
+    assert [(c.position, c.seconds) for c in data.changes] == [(3, 90.0)]  # not to 300
+    assert [(e.position, e.seconds) for e in entries if e.kind == "health"] == [(3, 90.0)]
 
 
 @pytest.fixture
