@@ -14,6 +14,7 @@ from eventstore.store import EventStore
 from projections import HubView, ReadModelStore
 
 from .errors import EmptyRange
+from .filters import events_between
 from .lines import json_line, text_line
 from .state import view_at
 from .timeparse import Point
@@ -107,7 +108,7 @@ async def _attach_events(
         by_stream[key] = change
     if not by_stream or end <= start:
         return
-    async with aclosing(store.read_log(hub_id, after=start, limit=end - start)) as events:
+    async with aclosing(events_between(store, hub_id, start, end)) as events:
         async for event in events:
             found = by_stream.get(event.stream)
             wanted = LOCK_TYPES if event.stream.startswith("lock/") else INSTANCE_TYPES

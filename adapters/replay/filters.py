@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from dataclasses import dataclass
-from datetime import timedelta
 
 from eventstore import EventStore, RecordedEvent, streams
 from eventstore.codec import DEFAULT_CODEC
@@ -15,8 +14,6 @@ from eventstore.errors import InvalidEventError
 
 from .errors import EmptyRange, InvalidInput
 from .timeparse import Point
-
-_MICROSECOND = timedelta(microseconds=1)
 
 
 @dataclass(frozen=True)
@@ -75,7 +72,7 @@ class Window:
         after = 0 if self.from_position is None else max(self.from_position - 1, 0)
         last = self.to_position
         if self.since is not None:
-            after = max(after, await _before(store, hub_id, self.since))
+            after = max(after, await self.since.position_before(store, hub_id))
         if self.until is not None:
             until = await self.until.position_in(store, hub_id)
             last = until if last is None else min(last, until)
@@ -96,14 +93,6 @@ class Window:
         return " ".join(parts) or "the whole log"
 
 
-async def _before(store: EventStore, hub_id: str, since: Point) -> int:
-    """The last position before ``since`` (so the window starts at ``since``)."""
-    if since.position is not None:
-        return max(since.position - 1, 0)
-    when = await since.time_in(store)
-    return await store.position_at(hub_id, when - _MICROSECOND)
-
-
 async def select_events(
     store: EventStore, hub_id: str, selection: EventFilter, *, follow: bool = False
 ) -> AsyncGenerator[RecordedEvent, None]:
@@ -119,9 +108,20 @@ async def select_events(
         async for event in events:
             if selection.last is not None and event.position > selection.last:
                 return
-            if not selection.matches(event):
-                continue
-            yield event
-            shown += 1
-            if selection.limit is not None and shown >= selection.limit:
-                return
+            if selection.matches(event):
+                yield event
+                shown += 1
+                if selection.limit is not None and shown >= selection.limit:
+                    return
+            if event.position == selection.last:
+                return  # the window is complete: following would wait for one event more
+
+
+def events_between(
+    store: EventStore, hub_id: str, after: int, last: int
+) -> AsyncGenerator[RecordedEvent, None]:
+    """The hub's events at positions ``after`` (exclusive) to ``last``
+    (inclusive), in log order.  Cut by position, never by a count of
+    ``last - after`` events: retention leaves holes, and such a count reads
+    past ``last``."""
+    return select_events(store, hub_id, EventFilter(after=after, last=last))

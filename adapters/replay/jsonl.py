@@ -91,17 +91,11 @@ def encode_line(event: StoredEvent) -> bytes:
         if isinstance(decoded.event, CorruptEvent)
         else "ok"
     )
-    view = _view(decoded)
     fields = {f: getattr(event, f) for f in ENVELOPE}
-    line = Line(**fields, readable=readable, event=view, envelope_error=event.envelope_error)
+    line = Line(
+        **fields, readable=readable, event=payload(decoded), envelope_error=event.envelope_error
+    )
     return _encoder.encode(line) + b"\n"
-
-
-def _view(decoded: RecordedEvent) -> Any:
-    try:
-        return payload(decoded)
-    except msgspec.DecodeError:
-        return None  # an unknown type whose bytes are not even MessagePack
 
 
 async def export(

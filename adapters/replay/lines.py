@@ -56,7 +56,10 @@ def payload(event: RecordedEvent) -> dict[str, Any]:
     """The event's fields as plain data; what is known of an unknown or
     unreadable one."""
     if isinstance(event.event, UnknownEvent):
-        data = event.event.data()
+        try:
+            data = event.event.data()
+        except msgspec.DecodeError as exc:  # not even MessagePack: a log may hold it
+            return {"error": str(exc)}
         return data if isinstance(data, dict) else {"payload": data}
     if not event.is_readable:
         return {"error": getattr(event.event, "error", "unreadable")}

@@ -24,7 +24,7 @@ from projections import (
 
 from ..memory import MemoryReadModelStore
 from .errors import EmptyRange
-from .filters import Window
+from .filters import Window, events_between
 from .lines import HubClock
 from .svg import Mark
 
@@ -79,20 +79,24 @@ async def collect(
     after, last = await window.positions(store, hub_id)
     head = await store.head(hub_id)
     last = head if last is None else min(last, head)
-    if last <= after:
+    async with aclosing(events_between(store, hub_id, after, last)) as stream:
+        events = [e async for e in stream]
+    if not events:  # also a window wholly inside a hole that retention left
         raise EmptyRange(f"empty range in hub {hub_id!r}: {window.describe()} holds no events")
     before = await state_at(store, storage, hub_id, position=after)
     at_end = await state_at(store, storage, hub_id, position=last)
     data = ReportData(hub_id, url, after, last, before, at_end)
     for iid in sorted(set(before.instances) | set(at_end.instances)):
         data.instances[iid] = InstanceSeries(iid)
-    async with aclosing(store.read_log(hub_id, after=after, limit=last - after)) as stream:
-        events = [e async for e in stream]
     clock = HubClock().prime(events)
+    lasting: dict[str, StatusChange] = {}
     for event in events:
-        _take(data, event, clock.at(event))
+        at = clock.at(event)
+        _take(data, event, at)
+        _end_status(lasting, data.changes, event, at)
+    for change in lasting.values():
+        change.seconds = (data.end - change.at).total_seconds()
     data.since_text, data.until_text = _iso(events[0].recorded_at), _iso(events[-1].recorded_at)
-    _close_changes(data.changes, data.end)
     data.anomalies = await _anomalies(store, storage, hub_id, after, last)
     return data
 
@@ -107,8 +111,8 @@ def _take(data: ReportData, event: RecordedEvent, at: datetime) -> None:
         data.start = at
     data.end = max(data.end, at)
     iid = streams.entity_of(event.stream)
-    if iid is None:
-        return
+    if iid is None or not event.is_readable:
+        return  # an unknown or damaged payload is counted, but has no fields to show
     series = data.instances.setdefault(iid, InstanceSeries(iid))
     payload: Any = event.event
     if isinstance(payload, MetricsSampled):
@@ -160,15 +164,26 @@ def _sample(series: InstanceSeries, sample: MetricsSampled) -> None:
     series.connections.append((at, float(m.active_connections)))
 
 
-def _close_changes(changes: list[StatusChange], end: datetime) -> None:
-    last: dict[str, StatusChange] = {}
-    for change in changes:
-        previous = last.get(change.instance_id)
-        if previous is not None:
-            previous.seconds = (change.at - previous.at).total_seconds()
-        last[change.instance_id] = change
-    for change in last.values():
-        change.seconds = (end - change.at).total_seconds()
+_STATUS_ENDS = frozenset({"HealthChanged", "InstanceRegistered", "InstanceDeregistered"})
+
+
+def _end_status(
+    lasting: dict[str, StatusChange],
+    changes: list[StatusChange],
+    event: RecordedEvent,
+    at: datetime,
+) -> None:
+    """A status lasts until its instance's next status change, registration
+    or deregistration (as the timeline measures it); ``lasting`` holds each
+    instance's status that still does."""
+    iid = streams.entity_of(event.stream)
+    if iid is None or not event.is_readable or event.type not in _STATUS_ENDS:
+        return
+    ended = lasting.pop(iid, None)
+    if ended is not None:
+        ended.seconds = (at - ended.at).total_seconds()
+    if event.type == "HealthChanged":
+        lasting[iid] = changes[-1]  # the one _take has just added
 
 
 async def _anomalies(

@@ -31,11 +31,11 @@ def as_json(view: HubView) -> dict[str, Any]:
 
 
 def lines(view: HubView) -> list[str]:
-    when = timestamp(view.as_of) if view.as_of else "before its first event"
+    when = f"{timestamp(view.as_of)} UTC" if view.as_of else "before its first event"
     s = view.summary
     out = [
         (
-            f"hub {view.hub_id} at position {view.position} ({when} UTC; "
+            f"hub {view.hub_id} at position {view.position} ({when}; "
             f"{view.replayed} events replayed on top of the nearest snapshot)"
         ),
         (

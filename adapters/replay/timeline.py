@@ -45,15 +45,28 @@ HEADERS = ("time (UTC)", "position", "what", "lasted", "details")
 
 
 async def timeline(
-    store: EventStore, hub_id: str, instance_id: str, since: Point | None = None
+    store: EventStore,
+    hub_id: str,
+    instance_id: str,
+    since: Point | None = None,
+    *,
+    now: datetime | None = None,
 ) -> tuple[list[Entry], dict[str, int]]:
-    """The entries in time order, and counts of health checks (total, failed)."""
+    """The entries in time order, and counts of health checks (total, failed).
+
+    The current status lasts until ``now``: by default the end of the log,
+    the hub's last event by the hub's clock (as the report measures one to
+    its window's end).
+    """
     events = await _events(store, hub_id, streams.instance(instance_id))
     events += await _events(store, hub_id, streams.lease(instance_id))
     events.sort(key=lambda e: e.position)
-    start = None if since is None else await since.position_in(store, hub_id)
-    entries, checks = _entries(events)
-    _close_durations(entries, entries[-1].at if entries else await store.now())
+    start = None if since is None else await since.position_before(store, hub_id)
+    clock = HubClock().prime(events)
+    entries, checks = _entries(events, clock)
+    if entries:
+        end = now or await _end_of_log(store, hub_id, clock) or entries[-1].at
+        _close_durations(entries, end)
     if start is not None:
         entries = [e for e in entries if e.position > start]
     return entries, checks
@@ -64,15 +77,26 @@ async def _events(store: EventStore, hub_id: str, stream: str) -> list[RecordedE
         return [e async for e in events]
 
 
-def _entries(events: list[RecordedEvent]) -> tuple[list[Entry], dict[str, int]]:
+async def _end_of_log(store: EventStore, hub_id: str, clock: HubClock) -> datetime | None:
+    """When the hub's last event happened, by ``clock`` (None if the log has
+    no event at its head)."""
+    head = await store.head(hub_id)
+    async with aclosing(store.read_log(hub_id, after=max(head - 1, 0), limit=1)) as events:
+        async for event in events:
+            return clock.at(event)
+    return None
+
+
+def _entries(events: list[RecordedEvent], clock: HubClock) -> tuple[list[Entry], dict[str, int]]:
     entries: list[Entry] = []
     checks = {"checks": 0, "failed": 0}
     incarnation = 0
-    clock = HubClock().prime(events)
     for e in events:
         data: Any = e.event
         at, pos = clock.at(e), e.position
-        if e.type == "HealthChecked":
+        if not e.is_readable:  # before the type: a damaged payload has none of its fields
+            entries.append(Entry(at, pos, "unreadable", f"{e.type} (kept in the log)"))
+        elif e.type == "HealthChecked":
             checks["checks"] += 1
             checks["failed"] += not data.ok
         elif e.type == "InstanceRegistered":
@@ -92,8 +116,6 @@ def _entries(events: list[RecordedEvent]) -> tuple[list[Entry], dict[str, int]]:
         elif e.type in ("LockGranted", "LockReleased", "LockExpired", "LockRenewed"):
             kind = "lease " + e.type.removeprefix("Lock").lower()
             entries.append(Entry(at, pos, kind, f"{data.owner} token {data.token}"))
-        elif not e.is_readable:
-            entries.append(Entry(at, pos, "unreadable", f"{e.type} (kept in the log)"))
     return entries, checks
 
 

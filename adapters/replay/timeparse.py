@@ -16,7 +16,10 @@ from eventstore.store import EventStore
 from .errors import InvalidInput
 
 _RELATIVE = re.compile(r"^(\d+(?:\.\d+)?)\s*(s|m|h|d|w)$")
+_POSITION = re.compile(r"@([0-9]+)")
+"""ASCII digits only: ``str.isdigit`` also accepts ``²``, which ``int`` cannot read."""
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_MICROSECOND = timedelta(microseconds=1)
 HELP = "an ISO time (2025-06-01T12:00Z), a relative time (15m, 2h, 1d) or @POSITION"
 
 
@@ -30,10 +33,18 @@ class Point:
     ago: timedelta | None = None
 
     async def position_in(self, store: EventStore, hub_id: str) -> int:
-        """The last position at or before this point (0 before the first event)."""
+        """The last position at or before this point (0 before the first event):
+        where a window up to this point ends."""
         if self.position is not None:
             return self.position
         return await store.position_at(hub_id, await self.time_in(store))
+
+    async def position_before(self, store: EventStore, hub_id: str) -> int:
+        """The last position before this point: a window from this point
+        holds what comes after it, so the event at the point too."""
+        if self.position is not None:
+            return max(self.position - 1, 0)
+        return await store.position_at(hub_id, await self.time_in(store) - _MICROSECOND)
 
     async def time_in(self, store: EventStore) -> datetime:
         if self.ago is not None:
@@ -46,10 +57,10 @@ def parse_point(text: str, what: str = "time") -> Point:
     """Raises: InvalidInput naming ``what`` and the forms accepted."""
     value = text.strip()
     if value.startswith("@"):
-        digits = value[1:]
-        if not digits.isdigit():
+        position = _POSITION.fullmatch(value)
+        if position is None:
             raise InvalidInput(f"malformed {what} {text!r}: a position is @ and digits, e.g. @1200")
-        return Point(text, position=int(digits))
+        return Point(text, position=int(position[1]))
     relative = _RELATIVE.match(value.lower())
     if relative:
         amount, unit = relative.groups()

@@ -147,15 +147,6 @@ async def test_a_change_as_text_and_as_json(store: MemoryEventStore, demo: DemoR
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "bug: diff._attach_events reads read_log(after=A, limit=B - A) with no position "
-        "check, so where retention left holes between A and B it reads past B: diff @4 @23 "
-        "of a log missing positions 5-16 lists HealthChanged at position 24 (degraded -> "
-        "healthy, after B) among the events responsible for healthy -> degraded"
-    ),
-)
 async def test_only_events_between_the_points_are_named_after_retention(
     retained: MemoryEventStore,
 ) -> None:

@@ -222,6 +222,27 @@ async def test_following_yields_new_events_up_to_the_limit(
     assert found == [10, 12]
 
 
+async def test_following_ends_at_last_without_waiting_for_another_event(
+    log: MemoryEventStore, script: Script
+) -> None:
+    async def follow(selection: EventFilter, into: list[int]) -> None:
+        async with aclosing(select_events(log, HUB, selection, follow=True)) as events:
+            into.extend([e.position async for e in events])
+
+    up_to_the_head: list[int] = []
+    up_to_a_new_event: list[int] = []
+    with within("following up to the head"):
+        await follow(EventFilter(after=8, last=10), up_to_the_head)
+    with within("following up to an event appended later"):
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(follow, EventFilter(after=10, last=11), up_to_a_new_event)
+            await anyio.wait_all_tasks_blocked()
+            await script.check("b", True)  # 11
+
+    assert up_to_the_head == [9, 10]
+    assert up_to_a_new_event == [11]
+
+
 @pytest.mark.parametrize(
     ("selection", "message"),
     [

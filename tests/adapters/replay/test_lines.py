@@ -95,15 +95,6 @@ async def not_messagepack(store: MemoryEventStore) -> RecordedEvent:
     return event
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "bug: lines.payload decodes an UnknownEvent's bytes with event.data() and does not "
-        "catch msgspec.DecodeError (jsonl._view does), so text_line, cells and json_line "
-        "raise 'MessagePack data is malformed' for an unknown type whose payload is not "
-        "MessagePack (which verify reports as an error, i.e. a log hublog events must list)"
-    ),
-)
 @pytest.mark.anyio
 async def test_an_unknown_type_that_is_not_messagepack_still_reads_as_a_line(
     not_messagepack: RecordedEvent,

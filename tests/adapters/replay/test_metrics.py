@@ -10,10 +10,12 @@ from itertools import pairwise
 
 import pytest
 
-from adapters.memory import MemoryEventStore
+from adapters.memory import MemoryEventStore, MemoryReadModelStore
 from adapters.replay.demo import DemoResult
 from adapters.replay.errors import InvalidInput
 from adapters.replay.metrics import Sample, series
+from projections import RetentionPolicy
+from projections.deciders.retention import retain
 from tests.adapters.replay.logs import DEMO_HUB, Clock, retain_an_hour, sampled_log
 from tests.contract.factories import T0
 from tests.projections.script import HUB, Script
@@ -57,7 +59,7 @@ async def test_raw_samples_count_requests_and_errors_since_the_previous_one(
         (0, 1, 0, 0, 0.0, 10.0),  # nothing to count from
         (30, 1, 50, 5, 10.0, 20.0),
         (60, 1, 100, 10, 10.0, 30.0),
-        (90, 1, 0, 0, 0.0, 40.0),  # the counters restarted
+        (90, 1, 40, 2, 5.0, 40.0),  # the counters restarted: counted from 0
         (120, 1, 50, 0, 0.0, 50.0),
     ]
 
@@ -65,13 +67,15 @@ async def test_raw_samples_count_requests_and_errors_since_the_previous_one(
 async def test_minute_means_sum_the_counts_of_their_samples(sampled: MemoryEventStore) -> None:
     assert rows(await series(sampled, HUB, "a", resolution="1m")) == [
         (0, 2, 50, 5, 10.0, 15.0),
-        (60, 2, 100, 10, 10.0, 35.0),
+        (60, 2, 140, 12, 12 / 140 * 100, 35.0),
         (120, 1, 50, 0, 0.0, 50.0),
     ]
 
 
 async def test_an_hours_mean_holds_every_sample_of_the_hour(sampled: MemoryEventStore) -> None:
-    assert rows(await series(sampled, HUB, "a", resolution="1h")) == [(0, 5, 200, 15, 7.5, 30.0)]
+    assert rows(await series(sampled, HUB, "a", resolution="1h")) == [
+        (0, 5, 240, 17, 17 / 240 * 100, 30.0)
+    ]
 
 
 async def test_since_and_until_keep_the_rows_between_them_inclusive(
@@ -137,27 +141,104 @@ async def hourly_before_retention(store: MemoryEventStore, clock: Clock) -> list
     """:func:`sampled_log`'s hourly rows; then retention runs on it."""
     await sampled_log(store, clock)
     before = rows(await series(store, HUB, "ollama-1", resolution="1h"))
-    assert [(r[0], r[2]) for r in before] == [(0, 500), (3600, 600), (7200, 600)]
+    # requests +100 a sample, counted within the hour as rollups count them:
+    # an hour's first sample counts none
+    assert [(r[0], r[2]) for r in before] == [(0, 500), (3600, 500), (7200, 500)]
     await retain_an_hour(store)
     return before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "bug: metrics._read counts requests and errors between consecutive samples across "
-        "hour boundaries, MetricsRolledUp buckets (RollupBucket.request_delta) only within "
-        "the hour, and the first sample left after retention has no previous one: the "
-        "1-hour requests of 13:00 go from 600 to 500 when retention replaces its samples by "
-        "their rollup, and of 14:00 (whose samples all stay) from 600 to 500 too"
-    ),
-)
 async def test_retention_changes_no_hourly_row(
     store: MemoryEventStore, hourly_before_retention: list[Row]
 ) -> None:
     after = rows(await series(store, HUB, "ollama-1", resolution="1h"))
 
     assert after == hourly_before_retention
+
+
+@pytest.fixture
+async def restarted(store: MemoryEventStore, clock: Clock) -> MemoryEventStore:
+    """a sampled every 10 minutes for three hours from T0 (errors a tenth of
+    its requests): its counters restart at 13:20, and it registers anew at
+    14:30, its counters restarting again."""
+    script = Script(store)
+    await script.register("a")
+    requests = [
+        0,
+        100,
+        200,
+        300,
+        400,
+        500,
+        600,
+        700,
+        30,
+        130,
+        230,
+        330,
+        430,
+        530,
+        630,
+        20,
+        120,
+        220,
+    ]
+    for i, count in enumerate(requests):
+        at = clock.at(600 * i)
+        if i == 15:
+            await script.deregister("a")
+            await script.register("a")
+        await script.sample("a", at, requests=count, errors=count // 10)
+    clock.at(5 * 3600)
+    return store
+
+
+async def test_retention_changes_no_hourly_row_of_counters_that_restart(
+    restarted: MemoryEventStore,
+) -> None:
+    before = rows(await series(restarted, HUB, "a", resolution="1h"))
+    report = await retain(
+        restarted, MemoryReadModelStore(), HUB, policy=RetentionPolicy(raw_s=3600)
+    )
+    after = rows(await series(restarted, HUB, "a", resolution="1h"))
+
+    assert report.samples_removed == 12  # 12:00 and 13:00
+    assert after == before
+    # 13:00: 0, 100, 30 (restarted: counts from 0), 100, 100, 100;
+    # 14:00: 0, 100, 100, 0 (registered anew: a new series), 100, 100
+    assert [(r[0], r[2], r[3]) for r in before] == [(0, 500, 50), (3600, 430, 43), (7200, 400, 40)]
+
+
+@pytest.fixture
+async def late(store: MemoryEventStore, clock: Clock) -> MemoryEventStore:
+    """a sampled every 10 minutes for three hours from T0, requests +100 a
+    sample; after the sample of 13:20, one of 13:15 arrives late."""
+    script = Script(store)
+    await script.register("a")
+    for i in range(18):
+        at = clock.at(600 * i)
+        await script.sample("a", at, requests=100 * i, cpu_percent=float(i))
+        if i == 8:
+            await script.sample("a", at - timedelta(minutes=5), requests=750, cpu_percent=99.0)
+    clock.at(5 * 3600)
+    return store
+
+
+async def test_a_late_sample_is_shown_but_left_out_of_the_hours_as_rollups_leave_it(
+    late: MemoryEventStore,
+) -> None:
+    before = rows(await series(late, HUB, "a", resolution="1h"))
+    raw = rows(await series(late, HUB, "a"))
+    await retain(late, MemoryReadModelStore(), HUB, policy=RetentionPolicy(raw_s=3600))
+    after = rows(await series(late, HUB, "a", resolution="1h"))
+
+    assert after == before
+    assert [(r[0], r[1], r[2], r[5]) for r in before] == [
+        (0, 6, 500, 2.5),
+        (3600, 6, 500, 8.5),  # not the late sample's cpu 99
+        (7200, 6, 500, 14.5),
+    ]
+    assert [(r[0], r[2]) for r in raw[8:11]] == [(4800, 100), (4500, 0), (5400, 100)]
 
 
 async def test_the_demo_samples_every_30_seconds(store: MemoryEventStore, demo: DemoResult) -> None:

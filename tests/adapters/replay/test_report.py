@@ -16,8 +16,9 @@ from adapters.replay.errors import EmptyRange
 from adapters.replay.filters import Window
 from adapters.replay.report import ReportData, collect
 from adapters.replay.report_html import CSP, render
+from adapters.replay.timeline import timeline
 from adapters.replay.timeparse import parse_point
-from tests.adapters.replay.logs import DAMAGED, DEMO_HEAD, DEMO_HUB, stored
+from tests.adapters.replay.logs import DAMAGED, DEMO_HEAD, DEMO_HUB, Clock, stored
 from tests.projections.script import HUB, S, Script
 
 pytestmark = pytest.mark.anyio
@@ -109,15 +110,6 @@ async def test_anomalies_in_the_window_are_listed_in_log_order(
     assert [a.position for a in later.anomalies] == [6, 6]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "bug: report.collect reads read_log(after=after, limit=last - after) with no "
-        "position check, so where retention left holes in the window it reads past its "
-        "end: the report of @1..@23 of a log missing positions 5-16 counts the "
-        "HealthChanged at 24 and both MetricsRolledUp (25, 26) and lists the change at 24"
-    ),
-)
 async def test_a_window_after_retention_holds_only_its_own_events(
     retained: MemoryEventStore,
 ) -> None:
@@ -133,6 +125,33 @@ async def test_a_window_after_retention_holds_only_its_own_events(
     assert [c.position for c in data.changes] == [4, 23]
 
 
+async def test_a_window_wholly_inside_a_hole_left_by_retention_is_empty(
+    retained: MemoryEventStore,
+) -> None:
+    with pytest.raises(EmptyRange) as raised:
+        await report_of(retained, HUB, from_position=6, to_position=10)  # 5-16 removed
+
+    assert str(raised.value) == (
+        "empty range in hub 'ollama-pool': from position 6 to position 10 holds no events"
+    )
+
+
+async def test_a_status_lasts_until_its_instance_left_as_the_timeline_says(
+    store: MemoryEventStore, script: Script, clock: Clock
+) -> None:
+    await script.healthy("a")  # 1-3 at T0
+    clock.at(90)
+    await script.deregister("a")  # 4
+    clock.at(300)
+    await script.check("b", True)  # 5: the log goes on
+
+    data = await report_of(store, HUB)
+    entries, _ = await timeline(store, HUB, "a")
+
+    assert [(c.position, c.seconds) for c in data.changes] == [(3, 90.0)]  # not to 300
+    assert [(e.position, e.seconds) for e in entries if e.kind == "health"] == [(3, 90.0)]
+
+
 @pytest.fixture
 async def damaged_change(store: MemoryEventStore, script: Script) -> MemoryEventStore:
     """a healthy (1-3), then a HealthChanged whose bytes are damaged (4)."""
@@ -141,14 +160,6 @@ async def damaged_change(store: MemoryEventStore, script: Script) -> MemoryEvent
     return store
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "bug: report._take reads payload.to_status of every event typed HealthChanged "
-        "without checking event.is_readable, so a damaged one raises AttributeError: "
-        "'CorruptEvent' object has no attribute 'to_status' and no report is written"
-    ),
-)
 async def test_a_damaged_event_does_not_stop_the_report(damaged_change: MemoryEventStore) -> None:
     data = await report_of(damaged_change, HUB)
 

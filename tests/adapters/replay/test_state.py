@@ -116,6 +116,17 @@ async def test_the_text_view_shows_summary_instances_and_lease_holders(
     assert len(text) == 10 + 11  # a row per live lease holder
 
 
+async def test_the_text_view_before_the_first_event_gives_no_time_zone(
+    store: MemoryEventStore, demo: DemoResult
+) -> None:
+    view = await view_at(store, None, DEMO_HUB, parse_point("@0"))
+
+    assert lines(view)[0] == (
+        "hub demo-pool at position 0 (before its first event; "
+        "0 events replayed on top of the nearest snapshot)"
+    )
+
+
 async def test_the_json_view_has_every_field_and_the_live_lease_holders(
     store: MemoryEventStore, demo: DemoResult
 ) -> None:

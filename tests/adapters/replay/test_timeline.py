@@ -10,6 +10,8 @@ import pytest
 
 from adapters.memory import MemoryEventStore
 from adapters.replay.demo import DemoResult
+from adapters.replay.filters import Window
+from adapters.replay.report import collect
 from adapters.replay.timeline import Entry, duration, timeline
 from adapters.replay.timeparse import parse_point
 from eventstore import InstanceRecovered, RecoveryFailed
@@ -102,15 +104,6 @@ async def test_since_a_point_shows_the_later_entries_with_the_same_durations(
     assert rows(by_time) == LIFE[7:]  # 200 s: after position 12, the last by then
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "bug: timeline() keeps entries with position > since.position_in(...), and "
-        "position_in gives the last position at or before the point, so the entry at the "
-        "point itself is left out: timeline(since=@9) starts at position 11, while "
-        "Window(since=@9) (hublog events --since @9) starts at 9"
-    ),
-)
 async def test_since_a_point_includes_the_entry_at_that_point(life: MemoryEventStore) -> None:
     entries, _ = await timeline(life, HUB, "a", parse_point("@9"))
 
@@ -130,16 +123,6 @@ async def still_healthy(store: MemoryEventStore, script: Script, clock: Clock) -
     return store
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "bug: timeline() passes entries[-1].at as 'now' to _close_durations (whose "
-        "docstring says a status lasts until the next change 'or now'), so a current "
-        "status that is the last entry lasts 0.0s: 'unknown -> healthy (still)' shows "
-        "0.0s after 300 s of passing checks (the demo's ollama-2 shows 7m30s, to its last "
-        "lease entry, where the report says 11m00s)"
-    ),
-)
 async def test_the_current_status_lasts_until_now(still_healthy: MemoryEventStore) -> None:
     entries, _ = await timeline(still_healthy, HUB, "a")
 
@@ -150,6 +133,25 @@ async def test_the_current_status_lasts_until_now(still_healthy: MemoryEventStor
         "unknown -> healthy (health check passed) (still)",
         300,
     )
+
+
+async def test_the_current_status_lasts_until_the_time_given_as_now(
+    still_healthy: MemoryEventStore,
+) -> None:
+    entries, _ = await timeline(still_healthy, HUB, "a", now=T0 + timedelta(seconds=1000))
+
+    assert rows(entries)[-1][4] == 990
+
+
+async def test_the_current_status_lasts_as_long_as_the_report_says(
+    store: MemoryEventStore, demo: DemoResult
+) -> None:
+    entries, _ = await timeline(store, DEMO_HUB, "ollama-2")
+    report = await collect(store, None, DEMO_HUB, Window(), "")
+
+    current = [(e.position, e.seconds) for e in entries if e.kind == "health"][-1]
+    reported = [(c.position, c.seconds) for c in report.changes if c.instance_id == "ollama-2"]
+    assert current == reported[-1] == (212, 660.0)  # 11:49:00 to the log's end, 12:00:00
 
 
 async def test_the_current_status_is_marked_still(still_healthy: MemoryEventStore) -> None:
@@ -185,15 +187,6 @@ async def damaged(store: MemoryEventStore, script: Script) -> MemoryEventStore:
     return store
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "bug: timeline._entries dispatches on e.type before it looks at e.is_readable, so "
-        "a HealthChecked whose payload does not decode raises AttributeError: "
-        "'CorruptEvent' object has no attribute 'ok' (any damaged event of a known type "
-        "does: HealthChanged, Lock*, ...) instead of becoming an 'unreadable' entry"
-    ),
-)
 async def test_a_damaged_event_is_an_unreadable_entry_and_no_check(
     damaged: MemoryEventStore,
 ) -> None:

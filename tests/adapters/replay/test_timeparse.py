@@ -95,14 +95,6 @@ def test_a_malformed_position_says_what_a_position_is(text: str) -> None:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "bug: parse_point checks positions with str.isdigit(), which accepts '²', but "
-        "int('²') fails: parse_point('@²') raises a bare ValueError \"invalid literal for "
-        "int() with base 10: '²'\" instead of InvalidInput naming the input"
-    ),
-)
 def test_a_position_of_digits_int_cannot_read_is_malformed() -> None:
     with pytest.raises(InvalidInput, match=r"malformed --at '@²': a position is @ and digits"):
         parse_point("@²", "--at")

@@ -164,16 +164,6 @@ async def test_a_log_after_retention_is_not_reported_as_corrupt(
     assert await verify_hub(retained_raw, HUB) == (await retained_raw.head(HUB) - 120, [])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "bug: verify._missing counts at most 1000 missing versions per gap "
-        "(range(expected, min(version, expected + 1000))), so once retention has removed "
-        "more than 1000 samples of one metrics stream (8 h 20 min of 30 s samples) verify "
-        "reports '1080 position(s) missing (first 5..1084) but only 1000 stream "
-        "version(s): positions lost that retention did not remove'"
-    ),
-)
 @pytest.mark.parametrize("retained_raw", [(1100, 1080)], indirect=True)  # 9 h 10 min: 9 hours'
 async def test_a_log_after_retention_removed_over_1000_samples_is_not_reported_as_corrupt(
     retained_raw: MemoryEventStore,
