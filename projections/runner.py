@@ -96,6 +96,11 @@ class ProjectionRunner:
         self.position = 0
 
     @property
+    def loaded(self) -> bool:
+        """Whether the state has been read back from storage (or folded)."""
+        return self._state is not None
+
+    @property
     def state(self) -> ReadModel:
         """The folded state (trimmed: head tables and meta) at :attr:`position`."""
         if self._state is None:

@@ -187,8 +187,11 @@ class HubPersistenceAdapter:
         return live
 
     async def _row_of(self, hub_id: str, instance_id: str) -> InstanceState | None:
-        """The hub read model's row of an instance: a view's first guess."""
-        return (await self.hub_state(hub_id)).instances.get(instance_id)
+        """The hub read model's row of an instance, as its follower has it: a
+        view's first guess (the view reads the stream's tail after it)."""
+        state = (await self.session.followed("hub", hub_id)).state
+        assert isinstance(state, HubState)
+        return state.instances.get(instance_id)
 
     async def hub_state(self, hub_id: str) -> HubState:
         """The hub projection, caught up to the log's end."""

@@ -1,10 +1,20 @@
 """One adapter's connection to its backend: the event store, the read-model
 store beside it and one projection runner per (projection, hub), opened
-lazily on first use and again after :meth:`Session.close`."""
+lazily on first use and again after :meth:`Session.close`.
+
+Each runner is kept current in the background (under asyncio, which is what
+Gleitzeit runs): a task follows its hub's log and folds and commits what
+arrives, so a read finds the backlog folded already and only confirms it
+(one empty read).  Under trio, or until the follower has started, a read
+folds the backlog itself.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Callable
+from contextlib import aclosing
 from typing import Any
 
 import anyio
@@ -19,7 +29,12 @@ from projections import (
     ReadModelStore,
     RetentionPolicy,
 )
+from eventstore.errors import EventStoreError
 from projections.readmodel import Projection
+
+log = logging.getLogger(__name__)
+RESUBSCRIBE_S = 1.0
+"""After a follower's subscription failed (an outage), it tries again so often."""
 
 
 class Session:
@@ -40,6 +55,7 @@ class Session:
         self._storage: ReadModelStore | None = None
         self._opening = anyio.Lock()
         self._runners: dict[tuple[str, str], tuple[ProjectionRunner, anyio.Lock]] = {}
+        self._followers: list[tuple[asyncio.Task[None], anyio.CancelScope]] = []
         self._projections: dict[str, Callable[[], Projection[Any]]] = {
             "hub": HubProjection,
             "metrics": lambda: MetricsProjection(self.policy),
@@ -83,10 +99,58 @@ class Session:
                 store, storage, self._projections[kind](), hub_id, rebuild_if_outdated=True
             )
             self._runners[key] = (runner, anyio.Lock())
+            self._follow(key)
         runner, lock = self._runners[key]
         async with lock:  # one fold at a time per read model
             await runner.catch_up()
         return runner
+
+    async def followed(self, kind: str, hub_id: str) -> ProjectionRunner:
+        """The runner of ``kind`` for ``hub_id`` as its follower has it — no
+        read when it is loaded already (else :meth:`caught_up`): for a first
+        guess that is checked before anything is decided on it.
+
+        Raises: ProjectionOutdated, BackendUnavailable, StoreClosed.
+        """
+        held = self._runners.get((kind, hub_id))
+        if held is not None and held[0].loaded:
+            return held[0]
+        return await self.caught_up(kind, hub_id)
+
+    def _follow(self, key: tuple[str, str]) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return  # not asyncio: reads fold the backlog themselves
+        # Stopped by cancelling its anyio scope, never task.cancel(): anyio
+        # shields a call running in a worker thread only from its own
+        # cancellation, and an abandoned call would go on using a
+        # connection of the store being closed.
+        scope = anyio.CancelScope()
+        task = loop.create_task(self._keep_up(key, scope), name=f"hublog-follow-{key}")
+        self._followers.append((task, scope))
+
+    async def _keep_up(self, key: tuple[str, str], scope: anyio.CancelScope) -> None:
+        """Fold what the hub's log gets as it gets it, until stopped."""
+        with scope:
+            await self._fold_as_it_comes(key)
+
+    async def _fold_as_it_comes(self, key: tuple[str, str]) -> None:
+        runner, lock = self._runners[key]
+        while True:
+            try:
+                store = await self.store()
+                async with lock:  # loaded and caught up first: follow from there
+                    await runner.catch_up()
+                follow = store.subscribe(runner.hub_id, after=runner.position)
+                async with aclosing(follow) as events:
+                    async for event in events:
+                        if event.position > runner.position:  # else a read folded it
+                            async with lock:
+                                await runner.catch_up()
+            except EventStoreError as exc:
+                log.debug("following %s: %s; again in %s s", key, exc, RESUBSCRIBE_S)
+                await anyio.sleep(RESUBSCRIBE_S)
 
     async def close(self) -> None:
         """Close what was opened; the next call opens again.  Idempotent.
@@ -94,7 +158,13 @@ class Session:
         A ``memory://`` log holds nothing to release and would be lost by
         closing: it lives as long as its adapter.
         """
+        followers, self._followers = self._followers, []
+        for _, scope in followers:
+            scope.cancel()
+        if followers:
+            await asyncio.gather(*(task for task, _ in followers), return_exceptions=True)
         if self.url.startswith("memory:"):
+            self._runners = {}  # followed again from where they are on the next read
             return
         async with self._opening:
             store, storage = self._store, self._storage

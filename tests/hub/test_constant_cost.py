@@ -1,30 +1,74 @@
-"""A save costs the same with 10 or 10,000 events in the instance's stream.
+"""The hub API at constant cost: what each call sends to the backend, on
+its caller's path, does not grow with an instance's history.
 
-The store's primitives (every round trip goes through one) are counted,
-and the events they read: a warm save is one conditional append and reads
-nothing; a fresh adapter's first save, on a hub whose read model is
-current, reads the read model and the stream's tail (empty), never the
-stream's history.
+The store's primitives and the read-model store's methods are counted (each
+is one round trip on SQL and Redis), for the calling task only: the
+adapter's background followers keep the read models current beside it, and
+a read then only confirms that nothing is left to fold.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+import anyio
 import pytest
 
 from adapters.hub import HubPersistenceAdapter
 from eventstore import HealthChecked, streams
-from eventstore.store import EventStore
 from tests.hub.fixtures import adapter, anyio_backend, backend
 from tests.hub.instances import Instance
-from tests.leases.test_round_trips import count_calls
 
 __all__ = ["adapter", "anyio_backend", "backend"]
 
 pytestmark = pytest.mark.anyio
 HUB = "busy-pool"
+STORE_CALLS = ("_append", "_read_stream_page", "_read_log_page", "_stream_version", "_head", "now")
+STORAGE_CALLS = ("get", "scan", "find", "commit", "checkpoint", "tables", "hubs", "snapshot")
+
+
+class CallerCalls(Counter[str]):
+    """The round trips of the task that made this counter, by primitive."""
+
+    def __init__(self, adapter: HubPersistenceAdapter) -> None:
+        super().__init__()
+        self.adapter = adapter
+        self.caller = asyncio.current_task()
+
+    async def install(self) -> CallerCalls:
+        self._wrap(await self.adapter.session.store(), STORE_CALLS)
+        self._wrap(await self.adapter.session.storage(), STORAGE_CALLS)
+        return self
+
+    def _wrap(self, target: Any, names: tuple[str, ...]) -> None:
+        for name in names:
+            inner = getattr(target, name)
+
+            async def counted(*args: Any, _inner: Any = inner, _name: str = name, **kw: Any) -> Any:
+                if asyncio.current_task() is self.caller:
+                    self[_name] += 1
+                return await _inner(*args, **kw)
+
+            setattr(target, name, counted)
+
+    async def of(self, call: Any) -> Counter[str]:
+        """The round trips ``call()`` makes, once the followers are current."""
+        await until_followed(self.adapter)
+        self.clear()
+        await call()
+        return Counter(self)
+
+
+async def until_followed(adapter: HubPersistenceAdapter) -> None:
+    """Until every read model the adapter follows has folded its hub's log."""
+    store = await adapter.session.store()
+    with anyio.fail_after(10):
+        for runner, _ in list(adapter.session._runners.values()):
+            while runner.position < await store.head(runner.hub_id):
+                await anyio.sleep(0.005)
 
 
 async def with_history(adapter: HubPersistenceAdapter, name: str, events: int) -> Instance:
@@ -34,8 +78,7 @@ async def with_history(adapter: HubPersistenceAdapter, name: str, events: int) -
     store = await adapter.session.store()
     start = datetime.now(UTC) - timedelta(days=30)
     checks = [
-        HealthChecked(ok=True, checked_at=start + timedelta(seconds=30 * n))
-        for n in range(events)
+        HealthChecked(ok=True, checked_at=start + timedelta(seconds=30 * n)) for n in range(events)
     ]
     for first in range(0, len(checks), 500):
         await store.append(HUB, streams.instance(name), checks[first : first + 500])
@@ -48,22 +91,17 @@ def health_check_now(instance: Instance) -> None:
     instance.last_health_check = datetime.now(UTC)
 
 
-async def counted_saves(
-    url: str, store_of_writer: EventStore, instance: Instance
-) -> tuple[Counter[str], Counter[str]]:
-    """Store calls of a fresh adapter's first save of ``instance``, and of its second."""
+async def saves_of_a_fresh_adapter(url: str, instance: Instance) -> tuple[Counter[str], ...]:
+    """Round trips of a fresh adapter's first save of ``instance``, and of its second."""
     fresh = HubPersistenceAdapter(url)
     try:
-        await fresh.list_instances(HUB)  # the read model, current (what the adapter keeps)
-        store = await fresh.session.store()
-        calls = count_calls(store)
+        await fresh.list_instances(HUB)  # its hub read model, current
+        calls = await CallerCalls(fresh).install()
         health_check_now(instance)
-        await fresh.save_instance(HUB, instance)
-        cold = calls.copy()
-        calls.clear()
+        cold = await calls.of(lambda: fresh.save_instance(HUB, instance))
         health_check_now(instance)
-        await fresh.save_instance(HUB, instance)
-        return cold, calls.copy()
+        warm = await calls.of(lambda: fresh.save_instance(HUB, instance))
+        return cold, warm
     finally:
         await fresh.shutdown()
 
@@ -76,10 +114,38 @@ async def test_a_save_costs_the_same_with_10_or_10000_events_in_the_stream(
     store = await adapter.session.store()
     assert await store.stream_version(HUB, streams.instance("long")) > 10_000
 
-    cold_short, warm_short = await counted_saves(store_url, store, short)
-    cold_long, warm_long = await counted_saves(store_url, store, long)
+    cold_short, warm_short = await saves_of_a_fresh_adapter(store_url, short)
+    cold_long, warm_long = await saves_of_a_fresh_adapter(store_url, long)
 
     assert warm_long == warm_short == Counter({"_append": 1})
-    assert cold_long == cold_short
-    assert cold_long["events read"] == 0  # the tail after the read model's row: empty
-    assert cold_long["_append"] == 1
+    # First sight: the read model's row (held by the followed runner), the
+    # stream's tail after it (empty), the append.
+    assert cold_long == cold_short == Counter({"_read_stream_page": 1, "_append": 1})
+
+
+async def test_each_warm_call_keeps_its_round_trip_budget_whatever_the_history(
+    adapter: HubPersistenceAdapter,
+) -> None:
+    instance = await with_history(adapter, "x", 10_000)
+    health_check_now(instance)
+    await adapter.save_instance(HUB, instance)  # its view of the stream: current again
+    now = datetime.now(UTC)
+    await adapter.save_metrics("x", {"cpu_usage": 1.0, "memory_usage": 2.0})
+    await adapter.load_instance("x")
+    await adapter.get_metrics_history("x", now - timedelta(hours=1), now + timedelta(hours=1))
+    assert await adapter.acquire_lock("x", "me")
+    await adapter.release_lock("x", "me")
+    calls = await CallerCalls(adapter).install()
+
+    health_check_now(instance)
+    assert await calls.of(lambda: adapter.save_instance(HUB, instance)) == {"_append": 1}
+    sample = {"cpu_usage": 3.0, "memory_usage": 4.0}
+    assert await calls.of(lambda: adapter.save_metrics("x", sample)) == {"_append": 1}
+    assert await calls.of(lambda: adapter.load_instance("x")) == {"_read_log_page": 1}
+    assert await calls.of(lambda: adapter.list_instances(HUB)) == {"_read_log_page": 1}
+    window = (now - timedelta(hours=1), now + timedelta(hours=1))
+    history = await calls.of(lambda: adapter.get_metrics_history("x", *window))
+    assert history == {"_read_log_page": 1, "scan": 1}
+    lease_calls = {"_read_stream_page": 1, "_append": 1}
+    assert await calls.of(lambda: adapter.acquire_lock("x", "me")) == lease_calls
+    assert await calls.of(lambda: adapter.release_lock("x", "me")) == lease_calls
