@@ -20,6 +20,7 @@ from typing import Any
 import anyio
 
 from adapters.stores import open_store, readmodel_store_for
+from eventstore.errors import EventStoreError
 from eventstore.store import EventStore
 from projections import (
     HubProjection,
@@ -29,7 +30,6 @@ from projections import (
     ReadModelStore,
     RetentionPolicy,
 )
-from eventstore.errors import EventStoreError
 from projections.readmodel import Projection
 
 log = logging.getLogger(__name__)
