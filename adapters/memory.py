@@ -86,6 +86,8 @@ class MemoryEventStore(EventStore):
         kwargs = {} if max_event_bytes is None else {"max_event_bytes": max_event_bytes}
         super().__init__(codec=codec, **kwargs)
         self._hubs_by_id: dict[str, _Hub] = {}
+        self._stream_hubs: dict[str, set[str]] = {}
+        """stream -> the hubs whose log has it (hubs_with_stream)."""
         self._clock = clock
 
     def readmodel_store(self) -> MemoryReadModelStore:
@@ -131,6 +133,7 @@ class MemoryEventStore(EventStore):
         hub.streams.setdefault(stream, []).extend(stored)
         hub.by_id.update((e.event_id, e) for e in stored)
         hub.versions[stream] = version + len(batch)
+        self._stream_hubs.setdefault(stream, set()).add(hub_id)
         hub.head += len(batch)
         return AppendResult(version + len(batch), stored[0].position, stored[-1].position)
 
@@ -150,6 +153,7 @@ class MemoryEventStore(EventStore):
             hub.streams.setdefault(event.stream, []).append(event)
             hub.by_id[event.event_id] = event
             hub.versions[event.stream] = event.version
+            self._stream_hubs.setdefault(event.stream, set()).add(hub_id)
         hub.head = fresh[-1].position
         return len(fresh)
 
@@ -222,6 +226,9 @@ class MemoryEventStore(EventStore):
 
     async def _hubs(self) -> list[str]:
         return list(self._hubs_by_id)
+
+    async def _hubs_with_stream(self, stream: str) -> list[str]:
+        return list(self._stream_hubs.get(stream, ()))
 
     async def _wait_for_events(self, hub_id: str, after: int, woken: anyio.Event) -> None:
         # Every append to this store happens in this process and wakes us.

@@ -285,6 +285,21 @@ class EventStore(abc.ABC):
         streams.check_stream(stream)
         return await self._stream_version(hub_id, stream)
 
+    async def hubs_with_stream(self, stream: str) -> list[str]:
+        """Every hub whose log has ``stream`` (an instance's, a lease's), sorted:
+        how a call by instance id finds its hub.  One index lookup on the
+        built-in backends, however many hubs the store holds.
+
+        Raises: InvalidEventError for a bad stream name; BackendUnavailable.
+        """
+        self._check_open()
+        streams.check_stream(stream)
+        return sorted(await self._hubs_with_stream(stream))
+
+    async def _hubs_with_stream(self, stream: str) -> list[str]:
+        """A backend without an index of streams asks every hub."""
+        return [hub for hub in await self._hubs() if await self._stream_version(hub, stream) > 0]
+
     async def head(self, hub_id: str) -> int:
         """The hub's last position (0 for a hub with no events)."""
         self._check_open()

@@ -45,6 +45,15 @@ and one registry of the hubs with a read model, a hint only (it may name a
 hub whose model was never committed; readers check the checkpoint)::
 
     <prefix>:rm:hubs:<projection>                Set   hub ids
+
+Which hubs have a stream (``hubs_with_stream``: an instance id's hub),
+written ahead of a hub's first append to a stream, so it may name a hub
+whose append then failed (readers check the stream's version), never miss
+one; the marker says the index holds every stream written before it was
+kept (built once from the hubs' ``versions``)::
+
+    <prefix>:streams:<stream>                    Set   hub ids
+    <prefix>:streams-indexed                     String "1"
 """
 
 from __future__ import annotations
@@ -64,6 +73,8 @@ FOREIGN = "{prefix}:{{{hub}}}:foreign"
 
 READMODEL = "{prefix}:{{{hub}}}:rm:{projection}"
 READMODEL_HUBS = "{prefix}:rm:hubs:{projection}"
+STREAM_HUBS = "{prefix}:streams:{stream}"
+STREAM_INDEX_BUILT = "{prefix}:streams-indexed"
 
 META_SUFFIX = "}:meta"
 _GLOB_SPECIAL = "\\*?[]"
@@ -130,6 +141,15 @@ class ReadModelKeys:
 def readmodel_hubs(prefix: str, projection: str) -> str:
     """The registry of hubs with a read model of ``projection`` (another slot)."""
     return READMODEL_HUBS.format(prefix=prefix, projection=projection)
+
+
+def stream_hubs(prefix: str, stream: str) -> str:
+    """The hubs that have ``stream`` (a slot of its own: no hash tag)."""
+    return STREAM_HUBS.format(prefix=prefix, stream=stream)
+
+
+def stream_index_built(prefix: str) -> str:
+    return STREAM_INDEX_BUILT.format(prefix=prefix)
 
 
 def check_prefix(prefix: object) -> str:

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -51,6 +51,7 @@ from . import entries as entries_
 from . import importing as redis_importing
 from . import keys as redis_keys
 from . import scripts as redis_scripts
+from . import stream_index
 from .calls import CallPath
 from .connection import Client, Nodes, create_client
 from .keys import HubKeys
@@ -147,6 +148,9 @@ class RedisEventStore(EventStore):
         self._nodes: Nodes | None = None
         self._ready_lock: anyio.Lock | None = None
         self._last_entry_id: dict[str, entries_.EntryId] = {}
+        self._indexed: set[tuple[str, str]] = set()
+        """(hub, stream) pairs this store has put in the stream index."""
+        self._index_built = False
         self.calls = CallPath(
             settings,
             ensure_open=self.open,
@@ -252,6 +256,7 @@ class RedisEventStore(EventStore):
     async def _append(
         self, hub_id: str, stream: str, batch: Sequence[NewEvent], expected: Expected
     ) -> AppendResult:
+        await self._index_streams(hub_id, (stream,))
         args = _append_args(stream, batch, expected, touch=self.wait_for_aof)
         reply = await self._on_hub(hub_id, self._append_sync, args)
         outcome = reply[0].decode()
@@ -280,7 +285,26 @@ class RedisEventStore(EventStore):
         return reply
 
     async def _import_events(self, hub_id: str, events: Sequence[StoredEvent]) -> int:
+        await self._index_streams(hub_id, {event.stream for event in events})
         return await self._on_hub(hub_id, redis_importing.import_batch, events)
+
+    async def _index_streams(self, hub_id: str, streams: Iterable[str]) -> None:
+        """Ahead of a hub's first append to a stream in this process: the
+        stream index names the hub (one command, once)."""
+        new = [s for s in streams if (hub_id, s) not in self._indexed]
+        if new:
+            await self._run(lambda nodes: stream_index.add(nodes, self.key_prefix, hub_id, new))
+            self._indexed.update((hub_id, s) for s in new)
+
+    async def _hubs_with_stream(self, stream: str) -> list[str]:
+        if not self._index_built:
+            prefix = self.key_prefix
+            await self._run(
+                lambda nodes: stream_index.build_once(nodes, prefix, self._hubs_sync(nodes))
+            )
+            self._index_built = True
+        named = await self._run(lambda nodes: stream_index.hubs_of(nodes, self.key_prefix, stream))
+        return [hub for hub in named if await self._stream_version(hub, stream) > 0]
 
     async def _read_stream_page(
         self,

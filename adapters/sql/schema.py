@@ -54,6 +54,9 @@ streams = sa.Table(
     sa.Column("stream", STREAM, primary_key=True),
     # Kept apart from the events so retention cannot lower a version.
     sa.Column("version", sa.BigInteger, nullable=False),
+    # Which hubs have a stream (hubs_with_stream): an instance id's hub, in
+    # one probe whatever the number of hubs (migration 0006).
+    sa.Index("ix_hublog_streams_stream", "stream"),
 )
 
 events = sa.Table(

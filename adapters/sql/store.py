@@ -219,6 +219,10 @@ class SQLEventStore(EventStore):
         )
         return await self._run(self._scalar, query) or 0
 
+    async def _hubs_with_stream(self, stream: str) -> list[str]:
+        query = sa.select(streams.c.hub_id).where(streams.c.stream == stream, streams.c.version > 0)
+        return list(await self._run(self._scalars, query))
+
     async def _position_at(self, hub_id: str, when: datetime) -> int:
         # recorded_at never decreases along positions, so the answer is the
         # highest position at the latest time by then: two index lookups on

@@ -277,4 +277,4 @@ def test_a_migrations_folder_without_revisions_has_no_head(
 
 
 def test_the_head_revision_is_the_last_migration_of_the_checkout() -> None:
-    assert migrations.head_revision() == "0005"
+    assert migrations.head_revision() == "0006"

@@ -134,7 +134,7 @@ async def test_a_log_at_revision_0004_stops_copying_a_time_past_year_9999_after_
             conn.commit()
             assert stamped_after_the_damage(conn) == "10000-01-01 00:00:00+00"  # the bug
             migrations.upgrade(conn)
-            assert migrations.current_revision(conn) == "0005"
+            assert migrations.current_revision(conn) == "0006"
             assert stamped_after_the_damage(conn).startswith(f"{datetime.now(UTC).year}-")
     finally:
         engine.dispose()
@@ -149,3 +149,29 @@ def stamped_after_the_damage(conn: sa.Connection) -> str:
     ).scalar_one()
     conn.rollback()
     return str(at)
+
+
+async def test_a_log_at_0005_upgraded_finds_a_stream_s_hubs_by_its_index(url: str) -> None:
+    """0006 indexes streams by name: a log written before it answers
+    hubs_with_stream the same once upgraded, and the lookup uses the index."""
+    async with open_store(url) as store:
+        await store.append("pool-a", A, [registered()])
+        await store.append("pool-b", A, [registered()])
+        await store.append("pool-b", "instance/b", [registered()])
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            downgrade(conn, "0005")
+            assert "ix_hublog_streams_stream" not in index_names(conn)
+            migrations.upgrade(conn)
+            assert "ix_hublog_streams_stream" in index_names(conn)
+    finally:
+        engine.dispose()
+    async with open_store(url) as store:
+        assert await store.hubs_with_stream(A) == ["pool-a", "pool-b"]
+        assert await store.hubs_with_stream("instance/b") == ["pool-b"]
+        assert await store.hubs_with_stream("instance/c") == []
+
+
+def index_names(conn: sa.Connection) -> set[str]:
+    return {index["name"] for index in sa.inspect(conn).get_indexes("hublog_streams")}
