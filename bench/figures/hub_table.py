@@ -94,7 +94,7 @@ def trips(t: Trips) -> str:
         for op in t.counts[backend, t.histories[0]]:
             (s_small, r_small), (s_large, r_large) = (t.counts[backend, h][op] for h in t.histories)
             lines.append([NAMES[backend], op, spelled(s_small), spelled(s_large),
-                          str(s_small[EVENTS_READ]), str(s_large[EVENTS_READ]),
+                          f"{s_small[EVENTS_READ]:,}", f"{s_large[EVENTS_READ]:,}",
                           spelled(r_small), spelled(r_large)])  # fmt: skip
     return markdown(head, lines)
 
