@@ -118,7 +118,9 @@ def beside_tables(beside: Beside, sizes: HubSizes) -> str:
 def trips_table(trips: Trips) -> str:
     return (
         "### Store calls per hub call (warm: the second call on the same instance)\n\n"
-        + hub_table.trips(trips)
+        "The call's own calls to the event store's primitives (with the events its "
+        "page reads returned) and to the read-model store; then the calls other tasks "
+        "of the adapter (a background catch-up) made while it ran.\n\n" + hub_table.trips(trips)
     )
 
 

@@ -7,7 +7,7 @@ from collections import Counter
 from typing import Any
 
 from .hub_rig import NAMES
-from .hub_trips import EVENTS_READ, Trips, spelled, total
+from .hub_trips import Trips, spelled
 from .table import Failed, Row, median, number, ratio
 
 
@@ -82,21 +82,16 @@ def answers(given: dict[tuple[str, str], Counter[str]]) -> str:
 
 
 def trips(t: Trips) -> str:
-    small, large = (f"{h:,}" for h in t.histories)
-    head = ["backend", "call", f"store calls, {small} events", f"store calls, {large} events",
-            f"events read, {small}", f"events read, {large}",
-            f"read-model calls, {small}", f"read-model calls, {large}"]  # fmt: skip
+    head = ["backend", "call"]
+    for h in t.histories:
+        head += [f"store calls, {h:,} events", f"read-model calls, {h:,}",
+                 f"other tasks meanwhile, {h:,}"]  # fmt: skip
     lines = []
     for backend in t.backends:
         if backend in t.failed:
-            lines.append([NAMES[backend], f"failed ({t.failed[backend][:80]})", *[""] * 6])
+            lines.append([NAMES[backend], f"failed ({t.failed[backend][:80]})"])
             continue
         for op in t.counts[backend, t.histories[0]]:
-            (s_small, r_small), (s_large, r_large) = (t.counts[backend, h][op] for h in t.histories)
-            lines.append([NAMES[backend], op, spelled(s_small), spelled(s_large),
-                          f"{s_small[EVENTS_READ]:,}", f"{s_large[EVENTS_READ]:,}",
-                          spelled(r_small), spelled(r_large)])  # fmt: skip
+            cells = [spelled(c) for h in t.histories for c in t.counts[backend, h][op]]
+            lines.append([NAMES[backend], op, *cells])
     return markdown(head, lines)
-
-
-__all__ = ["answers", "by_column", "duration", "markdown", "side_by_side", "total", "trips"]
