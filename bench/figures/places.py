@@ -51,11 +51,11 @@ class Places:
     def pg_url(self, schema: str) -> str:
         return f"{PG_ADMIN}?options=-csearch_path%3D{schema}"
 
-    def hublog_pg_url(self) -> str:
+    def hublog_pg_url(self, name: str = "hublog") -> str:
         """A fresh schema migrated by hublog's own migrations; its store URL."""
         from adapters.sql import create_engine, migrations
 
-        url = self.pg_url(self.schema("hublog"))
+        url = self.pg_url(self.schema(name))
         engine = create_engine(url)
         try:
             with engine.connect() as conn:
@@ -64,8 +64,8 @@ class Places:
             engine.dispose()
         return url
 
-    def hublog_redis_url(self) -> str:
-        return f"{REDIS_URL}?key_prefix={self.redis_prefix}:hublog"
+    def hublog_redis_url(self, name: str = "hublog") -> str:
+        return f"{REDIS_URL}?key_prefix={self.redis_prefix}:{name}"
 
     def raw_redis_key(self, hub: str) -> str:
         return f"{self.redis_prefix}:raw:{hub}"
