@@ -1,4 +1,4 @@
-"""Fixtures of the hub API's suites (tests/hub, tests/queue): every backend
+"""Fixtures of the hub API's suites (tests/hub, tests/projections/deciders/queue): every backend
 under asyncio (Gleitzeit is asyncio-only), and an adapter on fresh data."""
 
 from __future__ import annotations

@@ -26,10 +26,10 @@ from eventstore.values import ResourceStatus
 from projections.deciders.queue import QueueService
 from tests.hub.instances import Instance, OllamaConfig
 from tests.processes import run_reporting
-from tests.queue import worker
-from tests.queue.checker import Report, check
+from tests.projections.deciders.queue import worker
+from tests.projections.deciders.queue.checker import Report, check
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[4]
 POOL = {  # 3 instances of capacity 2; requirements that only some can serve
     "i0": ({"llama3"}, {"ollama"}),
     "i1": ({"llama3", "mistral"}, {"ollama", "gpu"}),
@@ -107,8 +107,8 @@ class Contest:
             incarnation, first = incarnation + 1, ""
 
     async def worker(self, owner: str, seed: int, seconds: float, first: str) -> None:
-        command = [sys.executable, "-m", "tests.queue.worker", self.url, self.hub, owner,
-                   str(seed), f"{seconds:.2f}", first]  # fmt: skip
+        command = [sys.executable, "-m", "tests.projections.deciders.queue.worker", self.url,
+                   self.hub, owner, str(seed), f"{seconds:.2f}", first]  # fmt: skip
         exit_status = await run_reporting(command, lambda pid, line: self.heard(pid, owner, line))
         self.outcome.exits.append(exit_status)
 

@@ -38,7 +38,7 @@ from projections.deciders.queue import (
     rules,
 )
 from projections.deciders.queue.waiting import Waker
-from tests.queue.test_service import (
+from tests.projections.deciders.queue.test_service import (
     HUB,
     LIMIT,
     T0,

@@ -19,7 +19,7 @@ import anyio
 import pytest
 
 from tests.backends import SHARED_BACKENDS, Backend
-from tests.queue.contest import Contest, problems
+from tests.projections.deciders.queue.contest import Contest, problems
 
 pytestmark = pytest.mark.anyio
 LONG_SECONDS = float(os.environ.get("HUBLOG_LONG_QUEUE_SECONDS", "25"))

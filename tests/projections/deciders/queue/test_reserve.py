@@ -12,7 +12,7 @@ from projections.deciders.queue.log import QueueLog
 from projections.deciders.queue.service import Ask, QueueService, _renewal
 from tests.backends import Backend
 from tests.hub.instances import Instance, OllamaConfig
-from tests.queue.checker import check
+from tests.projections.deciders.queue.checker import check
 
 pytestmark = pytest.mark.anyio
 HUB = "ollama-pool"

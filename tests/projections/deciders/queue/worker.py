@@ -1,6 +1,6 @@
 """One contender of the queue-safety test, in its own process.
 
-    python -m tests.queue.worker URL HUB OWNER SEED SECONDS [FIRST]
+    python -m tests.projections.deciders.queue.worker URL HUB OWNER SEED SECONDS [FIRST]
 
 For SECONDS, each of CLIENTS concurrent clients reserves a slot (random
 requirements, a random wait), holds it briefly and releases it; sometimes a

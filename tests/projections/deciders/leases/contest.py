@@ -23,10 +23,10 @@ import anyio
 
 from adapters import open_store
 from projections.deciders.leases import LeaseService
-from tests.leases.checker import Report, check
 from tests.processes import run_reporting
+from tests.projections.deciders.leases.checker import Report, check
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[4]
 
 
 @dataclass
@@ -94,8 +94,9 @@ class Contest:
 
     async def worker(self, owner: str, seed: int, seconds: float, first: str) -> None:
         command = [
-            sys.executable, "-m", "tests.leases.worker", self.url, self.hub, owner, str(seed),
-            f"{seconds:.2f}", str(self.ttl), str(self.capacity), ",".join(self.names), first,
+            sys.executable, "-m", "tests.projections.deciders.leases.worker", self.url, self.hub,
+            owner, str(seed), f"{seconds:.2f}", str(self.ttl), str(self.capacity),
+            ",".join(self.names), first,
         ]  # fmt: skip
         exit_status = await run_reporting(command, lambda pid, line: self.heard(pid, owner, line))
         self.outcome.exits.append(exit_status)

@@ -1,6 +1,6 @@
 """One contender of the lease-safety test, in its own process.
 
-    python -m tests.leases.worker URL HUB OWNER SEED SECONDS TTL CAPACITY RESOURCES [FIRST]
+    python -m tests.projections.deciders.leases.worker URL HUB OWNER SEED SECONDS TTL CAPACITY RESOURCES [FIRST]
 
 For SECONDS it acquires a random one of RESOURCES leases (each of CAPACITY),
 holds it a random short time, sometimes renews, and releases; sometimes it

@@ -16,7 +16,7 @@ Given a hub's events, it proves (or lists what it disproves):
   abandoned or expired request never acts again;
 * deadlines: a request is dropped (``RequestExpired``) only once its
   heartbeat deadline has passed, and renewed or granted only before it;
-* capacity: the lease checker (``tests/leases/checker.py``) over the same log.
+* capacity: the lease checker (``tests/projections/deciders/leases/checker.py``) over the same log.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from eventstore.events import (
 )
 from projections import HubProjection, InstanceState, fold
 from projections.deciders.queue import matches
-from tests.leases import checker as lease_checker
+from tests.projections.deciders.leases import checker as lease_checker
 
 
 @dataclass

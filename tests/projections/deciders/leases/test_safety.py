@@ -20,7 +20,7 @@ import anyio
 import pytest
 
 from tests.backends import BACKENDS, Backend
-from tests.leases.contest import Contest, problems
+from tests.projections.deciders.leases.contest import Contest, problems
 
 pytestmark = pytest.mark.anyio
 

@@ -31,7 +31,13 @@ from projections.deciders.leases import (
     service,
 )
 from tests.backends import Backend
-from tests.leases.test_edges import HUB, RESOURCE, STREAM, LockAudited, OutracedLeases
+from tests.projections.deciders.leases.test_edges import (
+    HUB,
+    RESOURCE,
+    STREAM,
+    LockAudited,
+    OutracedLeases,
+)
 
 pytestmark = [
     pytest.mark.anyio,

@@ -22,7 +22,7 @@ from adapters.memory import MemoryEventStore
 from eventstore import streams
 from projections import HubProjection, fold
 from projections.deciders.leases import BackendClock, CapacityMismatch, LeaseService
-from tests.leases.checker import check
+from tests.projections.deciders.leases.checker import check
 
 HUB = "pool"
 BASE = datetime(2026, 1, 1, tzinfo=UTC)

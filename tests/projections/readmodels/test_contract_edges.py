@@ -14,7 +14,7 @@ from adapters import readmodel_store_for
 from eventstore import EventStore, StoreClosed
 from projections import Checkpoint, CheckpointConflict, Commit, ReadModelStore, Snapshot
 from tests.backends import Backend
-from tests.readmodels.test_contract import HUB, commit
+from tests.projections.readmodels.test_contract import HUB, commit
 
 pytestmark = pytest.mark.anyio
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-DOC = Path(__file__).resolve().parents[2] / "docs" / "leases.md"
+DOC = Path(__file__).resolve().parents[4] / "docs" / "leases.md"
 
 
 def test_the_leases_doc_example_runs() -> None:
