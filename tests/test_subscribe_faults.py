@@ -2,7 +2,7 @@
 on the memory store under both async libraries.
 
 The loop is the same on every backend, and a real server outage
-(``tests/test_outages.py``, ``tests/test_subscribe_outages.py``) takes
+(``tests/eventstore/test_outages.py``, ``tests/test_subscribe_outages.py``) takes
 seconds of restarts.  The fault is injected at hublog's own backend
 interface, not by mocking a server: ``FaultyStore`` below is the memory
 store whose ``_read_log_page`` / ``_wait_for_events`` raise

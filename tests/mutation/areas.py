@@ -103,7 +103,7 @@ PARTS: dict[str, tuple[str, ...]] = {
 _CONTRACT = (
     "tests/contract/",
     "tests/test_boundary.py",
-    "tests/test_outages.py",
+    "tests/eventstore/test_outages.py::test_a_crashed_server",
     "tests/test_subscribe_outages.py",
 )
 # The read side's own suites: the modules directly in tests/projections/,
@@ -217,7 +217,11 @@ SCOPES: dict[str, tuple[str, ...]] = {
         "tests/hub/test_queue_summary.py",
         *_PROJECTION_BACKENDS,
     ),
-    "recorder": ("tests/recorder/", *_HUB_API),
+    "recorder": (
+        "tests/recorder/",
+        "tests/eventstore/test_outages.py::test_the_recorder",
+        *_HUB_API,
+    ),
 }
 
 AREAS: dict[str, tuple[str, ...]] = {
