@@ -19,7 +19,7 @@ from eventstore import (
     InvalidEventError,
     StoreConfigurationError,
 )
-from tests.contract.factories import checks, registered
+from tests.eventstore.contract.factories import checks, registered
 
 pytestmark = pytest.mark.anyio
 

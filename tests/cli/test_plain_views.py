@@ -6,7 +6,7 @@ import msgspec
 
 from adapters.replay.plain import plain
 from eventstore import InstanceUpdated, Metrics, MetricsSampled
-from tests.contract.factories import T0, sampled
+from tests.eventstore.contract.factories import T0, sampled
 
 
 def test_a_view_shows_fields_that_hold_their_default() -> None:

@@ -27,11 +27,11 @@ from eventstore import AppendResult, BackendUnavailable, EventStore, HealthCheck
 from eventstore.recorder import Fate, Receipt, Recorder
 from projections import HealthProjection, ProjectionRunner
 from tests.adapters.redis.servers import RedisServer, redis_server
-from tests.contract.factories import registered
+from tests.eventstore.contract.factories import registered
+from tests.eventstore.recorder.conftest import HUB as RECORDER_HUB
+from tests.eventstore.recorder.conftest import check, sample
 from tests.pg_server import LocalPostgres
 from tests.projections.script import HUB, folded_rows, stored_rows
-from tests.recorder.conftest import HUB as RECORDER_HUB
-from tests.recorder.conftest import check, sample
 
 pytestmark = [pytest.mark.anyio, pytest.mark.external_service]
 

@@ -101,10 +101,10 @@ PARTS: dict[str, tuple[str, ...]] = {
 }
 
 _CONTRACT = (
-    "tests/contract/",
+    "tests/eventstore/contract/",
     "tests/test_boundary.py",
     "tests/eventstore/test_outages.py::test_a_crashed_server",
-    "tests/test_subscribe_outages.py",
+    "tests/eventstore/test_subscribe_outages.py",
 )
 # The read side's own suites: the modules directly in tests/projections/,
 # the read-model storage contract, and retention (a decider, but of which
@@ -147,11 +147,11 @@ SCOPES: dict[str, tuple[str, ...]] = {
     "store-core": (
         *_CONTRACT,
         "tests/adapters/test_memory.py",
-        "tests/test_codec.py",
+        "tests/eventstore/test_codec.py",
         "tests/projections/readmodels/",
-        "tests/test_streams.py",
-        "tests/test_retry.py",
-        "tests/test_subscribe_faults.py",
+        "tests/eventstore/test_streams.py",
+        "tests/eventstore/test_retry.py",
+        "tests/eventstore/test_subscribe_faults.py",
         "tests/adapters/sql/test_follow.py",  # a writer in another process: the wait must name the hub
         # The front is the same code over every backend: the in-process
         # ones run it; the server backends' cases are the other parts'.
@@ -173,9 +173,9 @@ SCOPES: dict[str, tuple[str, ...]] = {
         *_ASYNCIO_ONLY,
     ),
     "codec": (
-        "tests/test_codec.py",
-        "tests/test_payload_compat.py",
-        "tests/contract/",
+        "tests/eventstore/test_codec.py",
+        "tests/eventstore/test_payload_compat.py",
+        "tests/eventstore/contract/",
         "tests/test_boundary.py",
         *_PROJECTIONS,
         "!tests/projections/test_rebuild_model.py",
@@ -218,7 +218,7 @@ SCOPES: dict[str, tuple[str, ...]] = {
         *_PROJECTION_BACKENDS,
     ),
     "recorder": (
-        "tests/recorder/",
+        "tests/eventstore/recorder/",
         "tests/eventstore/test_outages.py::test_the_recorder",
         *_HUB_API,
     ),

@@ -23,7 +23,7 @@ from adapters.redis.store import STOP_POLL
 from eventstore import EventStore, RecordedEvent
 from tests.adapters.redis.servers import RedisServer, redis_server
 from tests.adapters.redis.waiting import until
-from tests.contract.factories import registered
+from tests.eventstore.contract.factories import registered
 
 HUB = "ollama-pool"
 A = "instance/a"

@@ -14,7 +14,7 @@ from adapters.redis import RedisEventStore
 from adapters.redis.keys import HubKeys
 from eventstore import StoreConfigurationError
 from tests.adapters.redis.servers import LocalCluster
-from tests.contract.factories import checks, registered
+from tests.eventstore.contract.factories import checks, registered
 
 pytestmark = pytest.mark.anyio
 

@@ -16,7 +16,7 @@ from eventstore import BackendUnavailable, EventStore, HubStarted, RecordedEvent
 from tests.adapters.redis.proxy import Proxy
 from tests.adapters.redis.servers import RedisServer, free_port, redis_server
 from tests.adapters.redis.waiting import until
-from tests.contract.factories import checks, registered
+from tests.eventstore.contract.factories import checks, registered
 
 pytestmark = pytest.mark.anyio
 

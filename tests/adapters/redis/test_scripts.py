@@ -17,7 +17,7 @@ from adapters.redis.keys import HubKeys
 from adapters.redis.scripts import APPEND, Script
 from eventstore import BackendUnavailable
 from tests.adapters.redis.servers import RedisServer, redis_server_72
-from tests.contract.factories import checks, registered
+from tests.eventstore.contract.factories import checks, registered
 
 pytestmark = pytest.mark.anyio
 

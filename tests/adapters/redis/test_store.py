@@ -23,7 +23,7 @@ from eventstore import (
 from tests.adapters.redis.proxy import Proxy
 from tests.adapters.redis.servers import RedisServer
 from tests.adapters.redis.waiting import until
-from tests.contract.factories import checks, registered, sampled
+from tests.eventstore.contract.factories import checks, registered, sampled
 
 pytestmark = pytest.mark.anyio
 

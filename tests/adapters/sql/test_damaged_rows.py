@@ -11,7 +11,7 @@ import pytest
 from adapters.sql import SQLEventStore
 from eventstore import CorruptEvent, EventStore
 from projections import HubProjection, ProjectionRunner
-from tests.contract.factories import checks, registered
+from tests.eventstore.contract.factories import checks, registered
 
 pytestmark = pytest.mark.anyio
 

@@ -26,7 +26,7 @@ from adapters.sql.settings import SQLSettings
 from eventstore import BackendError, BackendUnavailable
 from tests import services
 from tests.adapters.redis.servers import free_port
-from tests.contract.factories import registered
+from tests.eventstore.contract.factories import registered
 
 pytestmark = pytest.mark.anyio
 

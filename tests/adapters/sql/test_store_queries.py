@@ -15,7 +15,7 @@ from adapters.sql import SQLEventStore
 from eventstore import BackendUnavailable, EventStore
 from tests import services
 from tests.backends import Backend
-from tests.contract.factories import checks, sampled
+from tests.eventstore.contract.factories import checks, sampled
 
 pytestmark = pytest.mark.anyio
 

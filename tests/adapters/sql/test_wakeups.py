@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from adapters.sql import SQLEventStore
 from adapters.sql.follow import Follower, channel, notify
 from tests import services
-from tests.contract.factories import checks
+from tests.eventstore.contract.factories import checks
 
 pytestmark = pytest.mark.anyio
 

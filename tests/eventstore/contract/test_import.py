@@ -31,7 +31,7 @@ from eventstore import (
     UnknownEvent,
     WrongExpectedVersion,
 )
-from tests.contract.factories import checked, registered, sampled
+from tests.eventstore.contract.factories import checked, registered, sampled
 
 pytestmark = pytest.mark.anyio
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from eventstore import DuplicateEventError, EventStore
-from tests.contract.factories import checked, registered
+from tests.eventstore.contract.factories import checked, registered
 
 pytestmark = pytest.mark.anyio
 

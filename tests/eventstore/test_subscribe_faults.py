@@ -2,7 +2,7 @@
 on the memory store under both async libraries.
 
 The loop is the same on every backend, and a real server outage
-(``tests/eventstore/test_outages.py``, ``tests/test_subscribe_outages.py``) takes
+(``tests/eventstore/test_outages.py``, ``tests/eventstore/test_subscribe_outages.py``) takes
 seconds of restarts.  The fault is injected at hublog's own backend
 interface, not by mocking a server: ``FaultyStore`` below is the memory
 store whose ``_read_log_page`` / ``_wait_for_events`` raise
@@ -25,9 +25,9 @@ import pytest
 
 from adapters.memory import MemoryEventStore
 from eventstore import BackendUnavailable, StoredEvent
-from tests.contract.factories import checks
-from tests.contract.test_subscribe_shared import HUB, LIMIT, A, follow, settled, until
 from tests.deadlines import within
+from tests.eventstore.contract.factories import checks
+from tests.eventstore.contract.test_subscribe_shared import HUB, LIMIT, A, follow, settled, until
 
 pytestmark = pytest.mark.anyio
 

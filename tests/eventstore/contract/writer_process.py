@@ -1,6 +1,6 @@
 """A writer in its own process, for the concurrency test.
 
-    python -m tests.contract.writer_process URL HUB NAME BATCHES
+    python -m tests.eventstore.contract.writer_process URL HUB NAME BATCHES
 
 Appends BATCHES batches of 1-3 events, alternating between its own stream and
 a stream shared with every other writer, and prints each written event id.
@@ -13,7 +13,7 @@ import sys
 import anyio
 
 from adapters import open_store
-from tests.contract.factories import checks
+from tests.eventstore.contract.factories import checks
 
 
 async def write(url: str, hub: str, name: str, batches: int) -> None:

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from adapters.replay.jsonl import encode_line, read_lines
 from eventstore import CATALOGUE, DEFAULT_CODEC, Codec, Event, StoredEvent, Upcasters
 from eventstore.events import MetricsSampled
-from tests.contract.factories import T0, sampled
+from tests.eventstore.contract.factories import T0, sampled
 from tests.strategies import for_struct
 
 any_event = st.one_of([for_struct(cls) for cls in CATALOGUE])

@@ -17,7 +17,7 @@ from eventstore import (
     ResourceType,
     WrongExpectedVersion,
 )
-from tests.contract.factories import checked, checks, granted, registered, sampled
+from tests.eventstore.contract.factories import checked, checks, granted, registered, sampled
 
 pytestmark = pytest.mark.anyio
 

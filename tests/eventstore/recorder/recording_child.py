@@ -1,5 +1,5 @@
 """A process that records with a spill file while its backend keeps going
-away, for test_sigkill.py: ``python -m tests.recorder.recording_child URL
+away, for test_sigkill.py: ``python -m tests.eventstore.recorder.recording_child URL
 SPILL_DIR ACKED_FILE FIRST [finish]``.
 
 Prints ``DAMAGE <offset>`` or ``CLEAN`` (what it found in the spill file),
@@ -19,7 +19,7 @@ import anyio
 from adapters import open_store
 from eventstore import BackendUnavailable
 from eventstore.recorder import Recorder
-from tests.recorder.conftest import HUB, check, sample
+from tests.eventstore.recorder.conftest import HUB, check, sample
 
 
 class Flaky:

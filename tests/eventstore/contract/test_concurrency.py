@@ -17,14 +17,14 @@ import pytest
 
 from eventstore import EventStore
 from tests.backends import Backend
-from tests.contract.factories import checks
+from tests.eventstore.contract.factories import checks
 
 pytestmark = pytest.mark.anyio
 
 HUB = "shared-pool"
 TASKS, TASK_BATCHES = 8, 20
 PROCESSES, PROCESS_BATCHES = 4, 20
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def batch_size(i: int) -> int:
@@ -55,7 +55,7 @@ async def process_writer(url: str, name: str, written: list[UUID]) -> None:
         [
             sys.executable,
             "-m",
-            "tests.contract.writer_process",
+            "tests.eventstore.contract.writer_process",
             url,
             HUB,
             name,

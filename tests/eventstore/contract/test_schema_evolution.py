@@ -18,7 +18,7 @@ from eventstore import (
     UnknownEvent,
     Upcasters,
 )
-from tests.contract.factories import registered
+from tests.eventstore.contract.factories import registered
 
 pytestmark = pytest.mark.anyio
 

@@ -9,7 +9,7 @@ import pytest
 
 from adapters import open_store
 from eventstore import EventStore, RecordedEvent
-from tests.contract.factories import checks, registered
+from tests.eventstore.contract.factories import checks, registered
 
 pytestmark = pytest.mark.anyio
 

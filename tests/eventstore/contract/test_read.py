@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from eventstore import EventStore, InvalidEventError, StoreClosed
-from tests.contract.factories import checks, registered, sampled
+from tests.eventstore.contract.factories import checks, registered, sampled
 
 pytestmark = pytest.mark.anyio
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from adapters.memory import MemoryEventStore
 from eventstore import ANY, NO_STREAM, Event, EventStore, EventStoreError
-from tests.contract.factories import checked
+from tests.eventstore.contract.factories import checked
 
 pytestmark = pytest.mark.anyio
 

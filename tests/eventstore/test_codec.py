@@ -24,7 +24,7 @@ from eventstore import (
     StoredEvent,
     Upcasters,
 )
-from tests.contract.factories import checked
+from tests.eventstore.contract.factories import checked
 from tests.strategies import for_struct
 
 any_event = st.one_of([for_struct(cls) for cls in CATALOGUE])

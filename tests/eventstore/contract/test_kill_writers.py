@@ -21,7 +21,7 @@ from tests.backends import SHARED_BACKENDS, Backend
 
 pytestmark = pytest.mark.anyio
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 HUB = "kill-writers"
 KILLS = 50 if os.environ.get("HUBLOG_LONG", "") not in ("", "0") else 5
 
@@ -29,7 +29,7 @@ KILLS = 50 if os.environ.get("HUBLOG_LONG", "") not in ("", "0") else 5
 async def run_and_kill(url: str, name: str, rng: random.Random) -> set[str]:
     """Start a writer, let it run a random while, SIGKILL it; what it acknowledged."""
     process = await anyio.open_process(
-        [sys.executable, "-m", "tests.contract.kill_writer", url, HUB, name],
+        [sys.executable, "-m", "tests.eventstore.contract.kill_writer", url, HUB, name],
         cwd=ROOT,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )

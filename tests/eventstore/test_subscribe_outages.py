@@ -11,7 +11,7 @@ import pytest
 
 from adapters.memory import MemoryEventStore
 from eventstore import BackendUnavailable, StoredEvent
-from tests.contract.factories import checks
+from tests.eventstore.contract.factories import checks
 
 pytestmark = pytest.mark.anyio
 

@@ -12,7 +12,7 @@ from adapters.cli import main
 from adapters.memory import MemoryEventStore
 from eventstore.recorder import MAGIC, SpillFile, drain, scan
 from eventstore.recorder.spill import SpillBatch, SpillEvent
-from tests.recorder.conftest import HUB, check
+from tests.eventstore.recorder.conftest import HUB, check
 
 pytestmark = pytest.mark.anyio
 

@@ -1,6 +1,6 @@
 """A writer in its own process, for the SIGKILL test.
 
-    python -m tests.contract.kill_writer URL HUB NAME
+    python -m tests.eventstore.contract.kill_writer URL HUB NAME
 
 Appends batches of 1-5 events forever, each batch tagged with the
 correlation id ``<name>:<n>:<size>``, and prints ``ACK <name>:<n>:<size>``
@@ -15,7 +15,7 @@ import sys
 import anyio
 
 from adapters import open_store
-from tests.contract.factories import checks
+from tests.eventstore.contract.factories import checks
 
 
 async def write(url: str, hub: str, name: str) -> None:

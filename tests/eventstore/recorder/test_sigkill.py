@@ -23,9 +23,9 @@ import pytest
 
 from adapters import open_store
 from tests.backends import SHARED_BACKENDS, Backend
-from tests.recorder.conftest import HUB
+from tests.eventstore.recorder.conftest import HUB
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 KILLS = 2
 """Kills per backend by default: enough for a kill before and after the torn tail."""
 LONG_KILLS = int(os.environ.get("HUBLOG_KILLS", "20"))
@@ -34,7 +34,7 @@ LONG_KILLS = int(os.environ.get("HUBLOG_KILLS", "20"))
 
 def child(*args: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "tests.recorder.recording_child", *args],
+        [sys.executable, "-m", "tests.eventstore.recorder.recording_child", *args],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         text=True,

@@ -1,6 +1,6 @@
 """Random batches — expected versions, retries, mixed retries, repeated ids —
 on every backend, memory included, against the independent reference of
-``tests/contract/reference.py`` (no code shared with ``eventstore/store.py``)."""
+``tests/eventstore/contract/reference.py`` (no code shared with ``eventstore/store.py``)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from eventstore import ANY, NO_STREAM, EventStore, EventStoreError
-from tests.contract.factories import checked
-from tests.contract.reference import Reference
+from tests.eventstore.contract.factories import checked
+from tests.eventstore.contract.reference import Reference
 
 pytestmark = pytest.mark.anyio
 

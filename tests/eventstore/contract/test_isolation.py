@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from eventstore import NO_STREAM, EventStore, WrongExpectedVersion
-from tests.contract.factories import checks, registered
+from tests.eventstore.contract.factories import checks, registered
 
 pytestmark = pytest.mark.anyio
 

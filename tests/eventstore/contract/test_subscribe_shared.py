@@ -6,7 +6,7 @@ The subscriber and deletion cases run on every backend through the contract
 a waiting subscriber learns of an append, so two subscribers of one hub
 waiting at once must both be woken by it.
 
-The outage cases are in ``tests/test_subscribe_faults.py``.
+The outage cases are in ``tests/eventstore/test_subscribe_faults.py``.
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from eventstore import (
     EventStore,
     WrongExpectedVersion,
 )
-from tests.contract.factories import checked, checks, registered, sampled
 from tests.deadlines import within
+from tests.eventstore.contract.factories import checked, checks, registered, sampled
 
 pytestmark = pytest.mark.anyio
 

@@ -8,7 +8,7 @@ import pytest
 
 from eventstore import EventStore, InvalidEventError
 from eventstore.recorder import Fate, Recorder, RecorderError
-from tests.recorder.conftest import HUB, check, sample
+from tests.eventstore.recorder.conftest import HUB, check, sample
 
 pytestmark = pytest.mark.anyio
 

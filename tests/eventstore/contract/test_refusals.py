@@ -41,7 +41,7 @@ from eventstore import (
     WrongExpectedVersion,
 )
 from tests.backends import Backend
-from tests.contract.factories import T0, checked, granted, registered, sampled
+from tests.eventstore.contract.factories import T0, checked, granted, registered, sampled
 
 pytestmark = pytest.mark.anyio
 
@@ -55,7 +55,7 @@ CATEGORIES = "('hub', 'instance', 'metrics', 'lock', 'queue')"
 @pytest.fixture
 def anyio_backend(request: pytest.FixtureRequest) -> str:
     """asyncio for the front's checks; a case on the contract ``store``
-    runs under its backend's async library (``tests/contract/conftest.py``)."""
+    runs under its backend's async library (``tests/eventstore/contract/conftest.py``)."""
     if "backend" in request.fixturenames:
         backend: Backend = request.getfixturevalue("backend")
         return backend.anyio

@@ -16,7 +16,7 @@ from eventstore import (
     MetricsRolledUp,
     StoredEvent,
 )
-from tests.contract.factories import checks, registered, sampled
+from tests.eventstore.contract.factories import checks, registered, sampled
 
 pytestmark = pytest.mark.anyio
 

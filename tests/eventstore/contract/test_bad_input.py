@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import pytest
 
 from eventstore import EventStore, InvalidEventError, Metrics, MetricsSampled
-from tests.contract.factories import registered
+from tests.eventstore.contract.factories import registered
 
 pytestmark = pytest.mark.anyio
 

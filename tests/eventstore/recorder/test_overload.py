@@ -11,7 +11,7 @@ import pytest
 from adapters.memory import MemoryEventStore
 from eventstore import streams
 from eventstore.recorder import Fate, Recorder
-from tests.recorder.conftest import HUB, check, sample
+from tests.eventstore.recorder.conftest import HUB, check, sample
 
 pytestmark = pytest.mark.anyio
 
