@@ -102,7 +102,7 @@ PARTS: dict[str, tuple[str, ...]] = {
 
 _CONTRACT = (
     "tests/eventstore/contract/",
-    "tests/test_boundary.py",
+    "tests/adapters/test_boundary.py",
     "tests/eventstore/test_outages.py::test_a_crashed_server",
     "tests/eventstore/test_subscribe_outages.py",
 )
@@ -120,7 +120,7 @@ _READ_SIDE = (
 _ADVISOR = "tests/projections/test_advisor"
 _PROJECTIONS = (*_READ_SIDE, f"!{_ADVISOR}")
 # The hub API's suites, but for the queue's figures in its summary (the queue part's).
-_HUB_API = ("tests/hub/", "!tests/hub/test_queue_summary.py")
+_HUB_API = ("tests/adapters/hub/", "!tests/adapters/hub/test_queue_summary.py")
 
 
 def _leave_out(*kinds: str) -> tuple[str, ...]:
@@ -176,20 +176,20 @@ SCOPES: dict[str, tuple[str, ...]] = {
         "tests/eventstore/test_codec.py",
         "tests/eventstore/test_payload_compat.py",
         "tests/eventstore/contract/",
-        "tests/test_boundary.py",
+        "tests/adapters/test_boundary.py",
         *_PROJECTIONS,
         "!tests/projections/test_rebuild_model.py",
     ),
     # Not the adapters' fault suites: they restart servers (seconds a test)
     # and check no option the suites below do not.
     "urls": (
-        "tests/test_urls.py",
-        "tests/test_redaction.py",
-        "tests/test_options.py",
-        "tests/test_settings_messages.py",
+        "tests/adapters/test_urls.py",
+        "tests/adapters/test_redaction.py",
+        "tests/adapters/test_options.py",
+        "tests/adapters/test_settings_messages.py",
         "tests/adapters/sql/test_sql_backend.py",
         "tests/adapters/redis/test_store.py",
-        "tests/cli/test_errors.py",
+        "tests/adapters/cli/test_errors.py",
     ),
     # The advisor's own tests: without them every advisor mutant ran no test
     # at all (2026-12-05: 330 of them).
@@ -202,7 +202,7 @@ SCOPES: dict[str, tuple[str, ...]] = {
         *_PROJECTION_BACKENDS,
     ),
     "projections-metrics": (*_PROJECTIONS, *_PROJECTION_BACKENDS),
-    "projections-runner": (*_PROJECTIONS, "tests/cli/", *_PROJECTION_BACKENDS),
+    "projections-runner": (*_PROJECTIONS, "tests/adapters/cli/", *_PROJECTION_BACKENDS),
     "projections-leases": (
         *_PROJECTIONS,
         "tests/projections/deciders/leases/",
@@ -214,7 +214,7 @@ SCOPES: dict[str, tuple[str, ...]] = {
         *_PROJECTIONS,
         "tests/projections/queue/",
         "tests/projections/deciders/queue/",
-        "tests/hub/test_queue_summary.py",
+        "tests/adapters/hub/test_queue_summary.py",
         *_PROJECTION_BACKENDS,
     ),
     "recorder": (

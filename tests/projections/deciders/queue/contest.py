@@ -24,7 +24,7 @@ import anyio
 from adapters.hub import HubPersistenceAdapter
 from eventstore.values import ResourceStatus
 from projections.deciders.queue import QueueService
-from tests.hub.instances import Instance, OllamaConfig
+from tests.adapters.hub.instances import Instance, OllamaConfig
 from tests.processes import run_reporting
 from tests.projections.deciders.queue import worker
 from tests.projections.deciders.queue.checker import Report, check

@@ -10,8 +10,8 @@ from eventstore import EventStoreError, streams
 from projections.deciders.queue import InvalidReservation, QueueContention, Requirements, rules
 from projections.deciders.queue.log import QueueLog
 from projections.deciders.queue.service import Ask, QueueService, _renewal
+from tests.adapters.hub.instances import Instance, OllamaConfig
 from tests.backends import Backend
-from tests.hub.instances import Instance, OllamaConfig
 from tests.projections.deciders.queue.checker import check
 
 pytestmark = pytest.mark.anyio

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 from adapters.sql import migrations
-from tests.cli.conftest import hublog
+from tests.adapters.cli.conftest import hublog
 
 
 def test_demo_records_an_incident(url: str) -> None:

@@ -21,7 +21,7 @@ pytest.importorskip(
     "gleitzeit.hub", reason="install the gleitzeit extra: pip install -e '.[gleitzeit]'"
 )
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 LIMIT = 120
 
 
@@ -53,7 +53,7 @@ def servers() -> Iterator[list[ThreadingHTTPServer]]:
 
 def node(*args: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "tests.hub.gleitzeit_node", *args],
+        [sys.executable, "-m", "tests.adapters.hub.gleitzeit_node", *args],
         cwd=ROOT,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,

@@ -1,4 +1,4 @@
-"""Run in a child process by the hub tests: ``python -m tests.hub.worker MODE URL ...``."""
+"""Run in a child process by the hub tests: ``python -m tests.adapters.hub.worker MODE URL ...``."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import anyio
 
 from adapters.hub import HubPersistenceAdapter
-from tests.hub.instances import Instance, Metrics, Status
+from tests.adapters.hub.instances import Instance, Metrics, Status
 
 HUB = "ollama-pool"
 

@@ -12,7 +12,7 @@ import pytest
 
 from adapters.hub import HubPersistenceAdapter, restore
 from eventstore import HealthChanged, InstanceDeregistered, ResourceStatus, streams
-from tests.hub.instances import Instance, Status
+from tests.adapters.hub.instances import Instance, Status
 
 pytest.importorskip("gleitzeit.hub", reason="restore builds Gleitzeit objects: the gleitzeit extra")
 

@@ -1,5 +1,6 @@
-"""Fixtures of the hub API's suites (tests/hub, tests/projections/deciders/queue): every backend
-under asyncio (Gleitzeit is asyncio-only), and an adapter on fresh data."""
+"""Fixtures of the hub API's suites (tests/adapters/hub,
+tests/projections/deciders/queue): every backend under asyncio (Gleitzeit is
+asyncio-only), and an adapter on fresh data."""
 
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ import pytest
 from adapters.hub import HubPersistenceAdapter
 from adapters.hub.advice import advise_hub
 from projections.advisor import ScalingPolicy
-from tests.hub.instances import Instance, Metrics, OllamaConfig
+from tests.adapters.hub.instances import Instance, Metrics, OllamaConfig
 
 pytestmark = pytest.mark.anyio
 HUB = "ollama-pool"

@@ -17,7 +17,7 @@ from eventstore import streams
 from tests.backends import SHARED_BACKENDS, Backend
 
 pytestmark = pytest.mark.anyio
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 LIMIT = 120
 
 
@@ -25,7 +25,9 @@ def worker(*args: str, tz: str | None = None) -> subprocess.Popen[bytes]:
     env = dict(os.environ)
     if tz is not None:
         env["TZ"] = tz
-    return subprocess.Popen([sys.executable, "-m", "tests.hub.worker", *args], cwd=ROOT, env=env)
+    return subprocess.Popen(
+        [sys.executable, "-m", "tests.adapters.hub.worker", *args], cwd=ROOT, env=env
+    )
 
 
 def wait(*children: subprocess.Popen[bytes]) -> None:

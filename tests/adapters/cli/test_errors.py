@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.conftest import Result, hublog
+from tests.adapters.cli.conftest import Result, hublog
 
 
 def one_line_error(result: Result) -> str:

@@ -1,5 +1,5 @@
 """A real Gleitzeit OllamaHub on hublog, run as a child process by
-test_gleitzeit.py: ``python -m tests.hub.gleitzeit_node first|second URL PORT...``.
+test_gleitzeit.py: ``python -m tests.adapters.hub.gleitzeit_node first|second URL PORT...``.
 
 It speaks a line protocol on stdout (``REGISTERED``, ``READY <json>``,
 ``RESTORED <json>``) and reads ``GO`` lines on stdin.

@@ -10,7 +10,7 @@ import pytest
 from adapters.hub import HubPersistenceAdapter, UnknownInstance, get_instance
 from eventstore import EventStoreError, MetricsSampled, streams
 from eventstore import Metrics as Metric
-from tests.hub.instances import DockerConfig, Instance, Metrics, Status
+from tests.adapters.hub.instances import DockerConfig, Instance, Metrics, Status
 
 pytestmark = pytest.mark.anyio
 HUB = "ollama-pool"

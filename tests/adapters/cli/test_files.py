@@ -12,8 +12,8 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from tests.cli.conftest import hublog
-from tests.cli.test_errors import one_line_error
+from tests.adapters.cli.conftest import hublog
+from tests.adapters.cli.test_errors import one_line_error
 
 
 def export(url: str, path: Path, *args: str) -> bytes:
