@@ -12,7 +12,7 @@ import pytest
 from tests.mutation import saved
 from tests.mutation.areas import PARTS, part_of
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize("part", sorted(PARTS))
