@@ -26,6 +26,7 @@ from adapters.sql import create_engine, migrations
 from eventstore import AppendResult, BackendUnavailable, EventStore, HealthChecked
 from eventstore.recorder import Fate, Receipt, Recorder
 from projections import HealthProjection, ProjectionRunner
+from tests import backends
 from tests.adapters.redis.servers import RedisServer, redis_server
 from tests.eventstore.contract.factories import registered
 from tests.eventstore.recorder.conftest import HUB as RECORDER_HUB
@@ -36,9 +37,7 @@ from tests.projections.script import HUB, folded_rows, stored_rows
 pytestmark = [pytest.mark.anyio, pytest.mark.external_service]
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"  # the async library is not what these tests are about
+anyio_backend = backends.asyncio_only  # the async library is not what these tests are about
 
 
 OUTAGES = int(os.environ.get("HUBLOG_OUTAGES", "2"))

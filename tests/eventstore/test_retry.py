@@ -16,11 +16,9 @@ import pytest
 
 from eventstore import BackendUnavailable
 from eventstore.retry import Retrying, RetryPolicy
+from tests import backends
 
-
-@pytest.fixture(params=["asyncio", "trio"])
-def anyio_backend(request: pytest.FixtureRequest) -> str:
-    return request.param
+anyio_backend = backends.asyncio_and_trio
 
 
 def delays(retrying: Retrying, times: list[float]) -> list[float | None]:

@@ -25,6 +25,7 @@ import pytest
 
 from adapters.memory import MemoryEventStore
 from eventstore import BackendUnavailable, StoredEvent
+from tests import backends
 from tests.deadlines import within
 from tests.eventstore.contract.factories import checks
 from tests.eventstore.contract.test_subscribe_shared import HUB, LIMIT, A, follow, settled, until
@@ -32,9 +33,7 @@ from tests.eventstore.contract.test_subscribe_shared import HUB, LIMIT, A, follo
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture(params=["asyncio", "trio"])
-def anyio_backend(request: pytest.FixtureRequest) -> str:
-    return request.param
+anyio_backend = backends.asyncio_and_trio
 
 
 # --- outages (memory store, faults at the backend interface) ---------------------------

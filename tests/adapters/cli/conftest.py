@@ -10,8 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from adapters.cli import main
-
-CLI_BACKENDS = ["sqlite", "postgresql", "redis"]
+from tests.backends import SHARED_BACKENDS, Backend, backend_fixture
 
 
 @dataclass
@@ -32,15 +31,14 @@ def hublog(*args: str, env: dict[str, str] | None = None) -> Result:
     return Result(result.exit_code, result.stdout, result.stderr, exception)
 
 
-@pytest.fixture(params=CLI_BACKENDS)
-def backend(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
+# Each invocation opens the log anew, as a user's would: every backend but memory://.
+backend = backend_fixture(SHARED_BACKENDS)
 
 
 @pytest.fixture
-def url(backend: str, make_url: Callable[[str], str]) -> str:
+def url(backend: Backend, make_url: Callable[[str], str]) -> str:
     """A fresh, empty log on ``backend``."""
-    return make_url(backend)
+    return make_url(backend.kind)
 
 
 @pytest.fixture

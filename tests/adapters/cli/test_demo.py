@@ -12,13 +12,12 @@ from adapters.replay.demo import FAILING, run_demo
 from eventstore import ResourceStatus
 from eventstore.events import RecorderStats, ScalingAdvised
 from projections import HealthProjection, HubProjection, MetricsProjection, fold
+from tests import backends
 
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
+anyio_backend = backends.asyncio_only
 
 
 @pytest.mark.parametrize("minutes", [20, 30])  # 30: the default, whose scale-down removes ollama-4

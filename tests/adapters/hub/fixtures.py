@@ -9,19 +9,14 @@ from collections.abc import AsyncIterator
 import pytest
 
 from adapters.hub import HubPersistenceAdapter
-from tests.backends import BACKENDS, Backend
+from tests import backends
+from tests.backends import BACKENDS, backend_fixture
 
 HUB_BACKENDS = [b for b in BACKENDS if b.anyio == "asyncio"]
 
 
-@pytest.fixture(params=HUB_BACKENDS, ids=lambda b: b.id)
-def backend(request: pytest.FixtureRequest) -> Backend:
-    return request.param
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
+backend = backend_fixture(HUB_BACKENDS)
+anyio_backend = backends.asyncio_only
 
 
 @pytest.fixture

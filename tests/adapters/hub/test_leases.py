@@ -6,20 +6,15 @@ import pytest
 
 from adapters.hub.leases import HubLeases
 from eventstore import EventStore
-from tests.backends import BACKENDS, Backend
+from tests import backends
+from tests.backends import BACKENDS, backend_fixture
 
 pytestmark = pytest.mark.anyio
 
 
 # The lease service's backends (every one, trio ones included), not the hub API's.
-@pytest.fixture(params=BACKENDS, ids=[b.id for b in BACKENDS])
-def backend(request: pytest.FixtureRequest) -> Backend:
-    return request.param
-
-
-@pytest.fixture
-def anyio_backend(backend: Backend) -> str:
-    return backend.anyio
+backend = backend_fixture(BACKENDS)
+anyio_backend = backends.async_library_of_the_backend
 
 
 async def test_the_0_0_5_lock_methods_keep_their_shape_and_lose_their_bugs(

@@ -17,7 +17,7 @@ import pytest
 from anyio.streams.text import TextReceiveStream
 
 from eventstore import EventStore
-from tests.backends import SHARED_BACKENDS, Backend
+from tests.backends import SHARED_BACKENDS, backend_fixture
 
 pytestmark = pytest.mark.anyio
 
@@ -51,9 +51,7 @@ async def run_and_kill(url: str, name: str, rng: random.Random) -> set[str]:
     return acked
 
 
-@pytest.fixture(params=SHARED_BACKENDS, ids=[b.id for b in SHARED_BACKENDS])
-def backend(request: pytest.FixtureRequest) -> Backend:
-    return request.param
+backend = backend_fixture(SHARED_BACKENDS)
 
 
 async def test_killed_writers_lose_nothing_acknowledged_and_write_no_partial_batch(

@@ -4,23 +4,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import pytest
-
 from eventstore import HealthChecked, Metrics, MetricsSampled
-from tests.backends import BACKENDS, Backend
+from tests import backends
+from tests.backends import BACKENDS, backend_fixture
 
 RECORDER_BACKENDS = [b for b in BACKENDS if b.anyio == "asyncio" or b.kind == "sqlite"]
 HUB = "rec-hub"
 
 
-@pytest.fixture(params=RECORDER_BACKENDS, ids=lambda b: b.id)
-def backend(request: pytest.FixtureRequest) -> Backend:
-    return request.param
-
-
-@pytest.fixture
-def anyio_backend(backend: Backend) -> str:
-    return backend.anyio
+backend = backend_fixture(RECORDER_BACKENDS)
+anyio_backend = backends.async_library_of_the_backend
 
 
 def check(n: int) -> HealthChecked:

@@ -15,7 +15,7 @@ from eventstore import HubStarted
 from eventstore.events import RecorderStats
 from eventstore.recorder import Recorder
 from tests.adapters.redis.servers import free_port
-from tests.backends import SHARED_BACKENDS, Backend
+from tests.backends import SHARED_BACKENDS, backend_fixture
 
 gleitzeit = pytest.importorskip(
     "gleitzeit.hub", reason="install the gleitzeit extra: pip install -e '.[gleitzeit]'"
@@ -25,10 +25,8 @@ HUB = "down-hub"
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture(params=SHARED_BACKENDS, ids=lambda b: b.id)
-def backend(request: pytest.FixtureRequest) -> Backend:
-    """The backend that "returns": where the spill file is drained."""
-    return request.param
+# The backend that "returns": where the spill file is drained.
+backend = backend_fixture(SHARED_BACKENDS)
 
 
 async def test_events_of_an_outage_from_the_start_are_spilled_then_drained(

@@ -11,14 +11,13 @@ import pytest
 from adapters.memory import MemoryEventStore
 from eventstore import streams
 from eventstore.recorder import Fate, Recorder
+from tests import backends
 from tests.eventstore.recorder.conftest import HUB, check, sample
 
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
+anyio_backend = backends.asyncio_only
 
 
 class BlockedStore(MemoryEventStore):

@@ -12,14 +12,13 @@ from adapters.cli import main
 from adapters.memory import MemoryEventStore
 from eventstore.recorder import MAGIC, SpillFile, drain, scan
 from eventstore.recorder.spill import SpillBatch, SpillEvent
+from tests import backends
 from tests.eventstore.recorder.conftest import HUB, check
 
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
+anyio_backend = backends.asyncio_only
 
 
 def write_spill(path: Path, batches: int) -> tuple[list[int], list[list[object]]]:

@@ -15,15 +15,14 @@ import pytest
 
 from eventstore import EventStore
 from projections.deciders.leases import BackendClock
+from tests import backends
 
 pytestmark = pytest.mark.anyio
 
 T0 = datetime(2026, 12, 5, 12, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
+anyio_backend = backends.asyncio_only
 
 
 class Clocks:

@@ -19,7 +19,7 @@ from projections import (
 )
 from projections.deciders.retention import retain
 from projections.policy import floor_to
-from tests.backends import READMODEL_BACKENDS, Backend
+from tests.backends import READMODEL_BACKENDS, backend_fixture
 from tests.deadlines import within
 from tests.projections.script import HUB, Script
 
@@ -30,9 +30,7 @@ pytestmark = pytest.mark.anyio
 ASYNCIO_BACKENDS = [b for b in READMODEL_BACKENDS if b.anyio == "asyncio"]
 
 
-@pytest.fixture(params=ASYNCIO_BACKENDS, ids=[b.id for b in ASYNCIO_BACKENDS])
-def backend(request: pytest.FixtureRequest) -> Backend:
-    return request.param
+backend = backend_fixture(ASYNCIO_BACKENDS)
 
 
 INSTANCES = 20

@@ -12,7 +12,7 @@ from projections import MetricsProjection, ReadModels, ReadModelStore, Retention
 from projections.deciders.retention import RetentionReport, SeriesRetention, _plan, retain
 from projections.metrics import SeriesHead
 from projections.policy import floor_to
-from tests.backends import READMODEL_BACKENDS, Backend
+from tests.backends import READMODEL_BACKENDS, backend_fixture
 from tests.projections.script import HUB, Script
 
 # Retention uses only the async API of stores: one async library is enough.
@@ -22,9 +22,7 @@ HOUR = timedelta(hours=1)
 FOUR_HOURS_RAW = RetentionPolicy(raw_s=4 * 3600)
 
 
-@pytest.fixture(params=ASYNCIO_BACKENDS, ids=[b.id for b in ASYNCIO_BACKENDS])
-def backend(request: pytest.FixtureRequest) -> Backend:
-    return request.param
+backend = backend_fixture(ASYNCIO_BACKENDS)
 
 
 # _plan: the cut of one series, from its hour index alone

@@ -1,5 +1,6 @@
 """The queue read model: kept by a runner from its checkpoint, it equals the
-fold from 0 (live == rebuild) on every backend with read-model storage."""
+fold from 0 (live == rebuild) on every backend with read-model storage,
+trio ones included: the model is a projection like the standard ones."""
 
 from __future__ import annotations
 
@@ -15,24 +16,11 @@ from eventstore.values import ResourceStatus, ResourceType
 from projections import InstanceState, ProjectionRunner, ReadModelStore, rebuild
 from projections.deciders.queue import Candidate, QueueService, ReservationTimeout
 from projections.queue import QueueModel, QueueProjection, fold
-from tests.backends import READMODEL_BACKENDS, Backend
 from tests.projections.script import folded_rows, stored_rows
 
 pytestmark = pytest.mark.anyio
 HUB = "ollama-pool"
 LIMIT = 30
-
-
-@pytest.fixture(params=READMODEL_BACKENDS, ids=lambda b: b.id)
-def backend(request: pytest.FixtureRequest) -> Backend:
-    """Every backend with read-model storage, trio ones included: the model
-    is a projection like the standard ones (this overrides the hub API's)."""
-    return request.param
-
-
-@pytest.fixture
-def anyio_backend(backend: Backend) -> str:
-    return backend.anyio
 
 
 def one_slot(name: str = "a") -> Callable[[str], Awaitable[list[Candidate]]]:

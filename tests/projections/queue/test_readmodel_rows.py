@@ -16,14 +16,13 @@ from projections import keys
 from projections.deciders.queue import Reservation, ReservationTimeout
 from projections.queue import QueueModel, QueueProjection, fold
 from projections.queue.readmodel import WaitRow
+from tests import backends
 from tests.projections.deciders.queue.test_service import HUB, LIMIT, T0, Bench, at, candidate
 
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"  # a memory store: no backend's async library to follow
+anyio_backend = backends.asyncio_only  # a memory store: no backend's async library to follow
 
 
 async def test_each_request_that_left_the_queue_is_one_row_of_its_ending() -> None:

@@ -3,16 +3,8 @@ test on those shared between processes), each on fresh data."""
 
 from __future__ import annotations
 
-import pytest
+from tests import backends
+from tests.backends import BACKENDS, backend_fixture
 
-from tests.backends import BACKENDS, Backend
-
-
-@pytest.fixture(params=BACKENDS, ids=[b.id for b in BACKENDS])
-def backend(request: pytest.FixtureRequest) -> Backend:
-    return request.param
-
-
-@pytest.fixture
-def anyio_backend(backend: Backend) -> str:
-    return backend.anyio
+backend = backend_fixture(BACKENDS)
+anyio_backend = backends.async_library_of_the_backend

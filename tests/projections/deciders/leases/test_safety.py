@@ -19,18 +19,15 @@ from collections.abc import Callable
 import anyio
 import pytest
 
-from tests.backends import BACKENDS, Backend
+from tests.backends import SHARED_BACKENDS, Backend, backend_fixture
 from tests.projections.deciders.leases.contest import Contest, problems
 
 pytestmark = pytest.mark.anyio
 
-SHARED = [b for b in BACKENDS if b.multiprocess and b.anyio == "asyncio"]
 LONG_SECONDS = float(os.environ.get("HUBLOG_LONG_LEASES_SECONDS", "60"))
 
 
-@pytest.fixture(params=SHARED, ids=[b.id for b in SHARED])
-def backend(request: pytest.FixtureRequest) -> Backend:
-    return request.param
+backend = backend_fixture(SHARED_BACKENDS)
 
 
 async def contend(url: str, seconds: float, capacity: int) -> None:

@@ -18,16 +18,14 @@ from collections.abc import Callable
 import anyio
 import pytest
 
-from tests.backends import SHARED_BACKENDS, Backend
+from tests.backends import SHARED_BACKENDS, Backend, backend_fixture
 from tests.projections.deciders.queue.contest import Contest, problems
 
 pytestmark = pytest.mark.anyio
 LONG_SECONDS = float(os.environ.get("HUBLOG_LONG_QUEUE_SECONDS", "25"))
 
 
-@pytest.fixture(params=SHARED_BACKENDS, ids=[b.id for b in SHARED_BACKENDS])
-def backend(request: pytest.FixtureRequest) -> Backend:
-    return request.param
+backend = backend_fixture(SHARED_BACKENDS)
 
 
 async def contend(url: str, seconds: float) -> None:
