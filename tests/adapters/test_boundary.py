@@ -19,7 +19,7 @@ from eventstore import (
     EventStoreError,
     HealthChecked,
 )
-from tests.adapters.redis.servers import free_port
+from tests.servers import free_port
 
 pytestmark = pytest.mark.anyio
 

@@ -27,12 +27,11 @@ from eventstore import AppendResult, BackendUnavailable, EventStore, HealthCheck
 from eventstore.recorder import Fate, Receipt, Recorder
 from projections import HealthProjection, ProjectionRunner
 from tests import backends
-from tests.adapters.redis.servers import RedisServer, redis_server
 from tests.eventstore.contract.factories import registered
 from tests.eventstore.recorder.conftest import HUB as RECORDER_HUB
 from tests.eventstore.recorder.conftest import check, sample
-from tests.pg_server import LocalPostgres
 from tests.projections.script import HUB, folded_rows, stored_rows
+from tests.servers import PostgresServer, RedisServer, redis_server
 
 pytestmark = [pytest.mark.anyio, pytest.mark.external_service]
 
@@ -55,7 +54,7 @@ def own_server(kind: str, tmp_path: Path, *, timeout: int) -> Iterator[tuple[str
         with RedisServer(redis_server(), tmp_path / "redis", *args) as server:
             yield f"{server.url}?retries=0&block_timeout=0.2&socket_timeout={timeout}", server
         return
-    with LocalPostgres() as server:
+    with PostgresServer() as server:
         engine = create_engine(server.url)
         with engine.connect() as conn:
             migrations.upgrade(conn)

@@ -16,7 +16,7 @@ from adapters import open_store
 from adapters.redis import RedisEventStore
 from tests import backends
 from tests.adapters.redis.proxy import Proxy
-from tests.adapters.redis.servers import LocalCluster, RedisServer, redis_cli, redis_server
+from tests.servers import LocalCluster, RedisServer, redis_cli, redis_server
 
 anyio_backend = backends.asyncio_only
 

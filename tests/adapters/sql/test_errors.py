@@ -24,8 +24,8 @@ from adapters.sql import SQLEventStore, create_engine
 from adapters.sql.engine import Database
 from adapters.sql.settings import SQLSettings
 from eventstore import BackendError, BackendUnavailable
-from tests.adapters.redis.servers import free_port
 from tests.eventstore.contract.factories import registered
+from tests.servers import free_port
 
 pytestmark = pytest.mark.anyio
 

@@ -14,8 +14,8 @@ from adapters.hub import HubPersistenceAdapter, attach
 from eventstore import HubStarted
 from eventstore.events import RecorderStats
 from eventstore.recorder import Recorder
-from tests.adapters.redis.servers import free_port
 from tests.backends import SHARED_BACKENDS, backend_fixture
+from tests.servers import free_port
 
 gleitzeit = pytest.importorskip(
     "gleitzeit.hub", reason="install the gleitzeit extra: pip install -e '.[gleitzeit]'"
