@@ -4,9 +4,11 @@ Given a hub's events, it proves per resource (or lists what it disproves):
 
 * tokens: every grant's token is its own stream version, strictly rising;
 * capacity: one capacity for the resource's whole life;
-* the clock: every decision was made between the previous event and its own
-  ``recorded_at``, and every expiry recorded no earlier than the lease's end;
-* the state: each event's holders-after equals the fold of everything before;
+* the clock: every decision was made between the previous decision and its
+  own ``recorded_at`` (``tests/contest/checker.py``), and every expiry
+  recorded no earlier than the lease's end;
+* the state: each event's holders-after equals the fold of everything before
+  (``tests/contest/checker.py``);
 * overlap: a lease occupies ``[grant recorded_at, end)``, ``end`` being its
   release's ``recorded_at`` or its last ``expires_at``, whichever is first;
   at no instant do more than ``capacity`` of these overlap.  (The maximum is
@@ -22,6 +24,7 @@ from datetime import datetime
 from eventstore import streams
 from eventstore.envelope import RecordedEvent
 from eventstore.events import LockExpired, LockGranted, LockReleased, LockRenewed
+from tests.contest.checker import DecisionClock, LogReport, state_after
 
 
 @dataclass
@@ -47,16 +50,12 @@ class Resource:
     tenures: dict[int, Tenure] = field(default_factory=dict)
     holders: dict[int, Tenure] = field(default_factory=dict)
     last_token: int = 0
-    last_at: datetime | None = None
-    # one decision's events come in one batch: same decided_at and recorded_at
-    decision: tuple[datetime, datetime] | None = None
-    floor: datetime | None = None  # recorded_at of the decision before
+    clock: DecisionClock = field(default_factory=DecisionClock)
 
 
 @dataclass
-class Report:
+class Report(LogReport):
     resources: dict[str, Resource] = field(default_factory=dict)
-    problems: list[str] = field(default_factory=list)
     correlations: set[str] = field(default_factory=set)
 
     @property
@@ -81,19 +80,15 @@ def check(events: Iterable[RecordedEvent]) -> Report:
 
 
 def _apply(r: Resource, event: RecordedEvent) -> list[str]:
-    e, at, problems = event.event, event.recorded_at, []
+    e, at = event.event, event.recorded_at
     if not isinstance(e, LockGranted | LockRenewed | LockReleased | LockExpired):
         return [f"not a lock event: {event.type}"]
     if e.decided_at is None or e.holders is None:
         return ["written without decided_at / holders"]
-    if r.decision != (e.decided_at, at):
-        r.decision, r.floor = (e.decided_at, at), r.last_at
-    if e.decided_at > at or (r.floor is not None and e.decided_at < r.floor):
-        problems.append(f"decided at {e.decided_at}, outside [{r.floor}, {at}]")
+    problems = r.clock.check(e.decided_at, at)
     if r.capacity is not None and e.capacity != r.capacity:
         problems.append(f"capacity {e.capacity} after {r.capacity}")
     r.capacity = r.capacity or e.capacity
-    r.last_at = at
     held = r.holders.get(e.token)
     if isinstance(e, LockGranted):
         if e.token != event.version or e.token <= r.last_token:
@@ -118,9 +113,7 @@ def _apply(r: Resource, event: RecordedEvent) -> list[str]:
         del r.holders[e.token]
     after = sorted((h.owner, h.token, h.expires_at) for h in e.holders)
     mine = sorted((t.owner, t.token, t.expires_at) for t in r.holders.values())
-    if after != mine:
-        problems.append(f"holders-after {after} but the log folds to {mine}")
-    return problems
+    return problems + state_after("holders", after, mine)
 
 
 def _overlaps(r: Resource) -> list[str]:

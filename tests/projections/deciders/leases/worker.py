@@ -1,6 +1,10 @@
 """One contender of the lease-safety test, in its own process.
 
-    python -m tests.projections.deciders.leases.worker URL HUB OWNER SEED SECONDS TTL CAPACITY RESOURCES [FIRST]
+    python -m tests.projections.deciders.leases.worker URL HUB OWNER SEED SECONDS FIRST \
+        TTL CAPACITY RESOURCES
+
+(the contest harness's orders, ``tests/contest/worker.py``, and the lease
+contest's own three).
 
 For SECONDS it acquires a random one of RESOURCES leases (each of CAPACITY),
 holds it a random short time, sometimes renews, and releases; sometimes it
@@ -14,67 +18,49 @@ JSON line on stdout; every call carries its own correlation id.
 
 from __future__ import annotations
 
-import json
 import random
-import sys
 import uuid
 
 import anyio
 
 from adapters import open_store
 from projections.deciders.leases import Lease, LeaseContention, LeaseService
+from tests.contest.worker import Orders, run, say
 
 KILL, PAUSE, RENEW = 0.04, 0.08, 0.4
-
-
-def say(**fields: object) -> None:
-    print(json.dumps(fields), flush=True)
 
 
 class Worker:
     def __init__(self, leases: LeaseService, hub: str, owner: str, ttl: float, rng: random.Random):
         self.leases, self.hub, self.owner, self.ttl, self.rng = leases, hub, owner, ttl, rng
 
+    async def renew(self, lease: Lease, corr: str) -> bool:
+        renewed = await self.leases.renew(
+            self.hub, lease.resource_id, self.owner, lease.token, ttl=self.ttl, correlation_id=corr
+        )
+        return renewed is not None
+
+    async def release(self, lease: Lease, corr: str) -> bool:
+        return await self.leases.release(
+            self.hub, lease.resource_id, self.owner, lease.token, correlation_id=corr
+        )
+
     async def pause_then_refused(self, lease: Lease) -> None:
         # Past the ttl by a margin far wider than the clock's uncertainty.
         await anyio.sleep(self.ttl + 0.3 + self.ttl / 2)
-        for what in ("renew", "release"):
+        for what, call in (("renew", self.renew), ("release", self.release)):
             corr = str(uuid.uuid4())
-            if what == "renew":
-                answer = await self.leases.renew(
-                    self.hub,
-                    lease.resource_id,
-                    self.owner,
-                    lease.token,
-                    ttl=self.ttl,
-                    correlation_id=corr,
-                )
-                refused = answer is None
-            else:
-                refused = not await self.leases.release(
-                    self.hub, lease.resource_id, self.owner, lease.token, correlation_id=corr
-                )
+            refused = not await call(lease, corr)
             say(op="late", what=what, corr=corr, refused=refused, token=lease.token)
 
     async def hold(self, lease: Lease) -> None:
         await anyio.sleep(self.rng.uniform(0, self.ttl * 0.4))
         if self.rng.random() < RENEW:
             corr = str(uuid.uuid4())
-            renewed = await self.leases.renew(
-                self.hub,
-                lease.resource_id,
-                self.owner,
-                lease.token,
-                ttl=self.ttl,
-                correlation_id=corr,
-            )
-            say(op="renew", corr=corr, ok=renewed is not None, token=lease.token)
+            say(op="renew", corr=corr, ok=await self.renew(lease, corr), token=lease.token)
             await anyio.sleep(self.rng.uniform(0, self.ttl * 0.3))
         corr = str(uuid.uuid4())
-        released = await self.leases.release(
-            self.hub, lease.resource_id, self.owner, lease.token, correlation_id=corr
-        )
-        say(op="release", corr=corr, ok=released, token=lease.token)
+        say(op="release", corr=corr, ok=await self.release(lease, corr), token=lease.token)
 
     async def one(self, resource: str, capacity: int, first: str) -> bool:
         """One acquire and what follows it; False when it was refused."""
@@ -98,22 +84,21 @@ class Worker:
         return True
 
 
-async def main(argv: list[str]) -> None:
-    url, hub, owner, seed, seconds, ttl, capacity, resources = argv[:8]
-    first = argv[8] if len(argv) > 8 else ""
-    rng = random.Random(int(seed))
+async def contend(orders: Orders) -> None:
+    ttl, capacity, resources = orders.args
+    rng = random.Random(orders.seed)
     names = resources.split(",")
-    async with open_store(url) as store:
-        worker = Worker(LeaseService(store), hub, owner, float(ttl), rng)
-        deadline = anyio.current_time() + float(seconds)
+    first = orders.first
+    async with open_store(orders.url) as store:
+        worker = Worker(LeaseService(store), orders.hub, orders.owner, float(ttl), rng)
+        deadline = anyio.current_time() + orders.seconds
         while anyio.current_time() < deadline:
             try:
                 if await worker.one(rng.choice(names), int(capacity), first):
                     first = ""
             except LeaseContention as exc:
                 say(op="contention", error=str(exc))
-    say(op="done")
 
 
 if __name__ == "__main__":
-    anyio.run(main, sys.argv[1:])
+    run(contend)

@@ -3,10 +3,10 @@
 Given a hub's events, it proves (or lists what it disproves):
 
 * the clock: every queue decision was made between the previous queue
-  event's ``recorded_at`` and its own;
+  decision's ``recorded_at`` and its own (``tests/contest/checker.py``);
 * the state: each event's waiting-after equals the fold of everything
   before it (FIFO order: a request joins at the tail and never moves up
-  past anyone but by others leaving);
+  past anyone but by others leaving; ``tests/contest/checker.py``);
 * FIFO: a grant of a slot on instance I went to a live request with fewer
   live, older waiters that could use I than I had free slots (with one free
   slot: the oldest live waiter that could use it); ``free`` is what I's own
@@ -38,6 +38,7 @@ from eventstore.events import (
 )
 from projections import HubProjection, InstanceState, fold
 from projections.deciders.queue import matches
+from tests.contest.checker import DecisionClock, LogReport, state_after
 from tests.projections.deciders.leases import checker as lease_checker
 
 
@@ -52,9 +53,8 @@ class Request:
 
 
 @dataclass
-class Report:
+class Report(LogReport):
     requests: dict[str, Request] = field(default_factory=dict)
-    problems: list[str] = field(default_factory=list)
     leases: lease_checker.Report = field(default_factory=lease_checker.Report)
     max_depth: int = 0
 
@@ -69,9 +69,7 @@ class Report:
 @dataclass
 class _Queue:
     waiting: list[QueuedRequest] = field(default_factory=list)
-    last_at: datetime | None = None
-    decision: tuple[datetime, datetime] | None = None
-    floor: datetime | None = None
+    clock: DecisionClock = field(default_factory=DecisionClock)
 
 
 def check(events: Sequence[RecordedEvent]) -> Report:
@@ -108,7 +106,7 @@ def _apply(
     if not isinstance(e, RequestQueued | RequestRenewed | RequestGranted | RequestAbandoned
                       | RequestExpired):  # fmt: skip
         return [f"not a reservation event: {event.type}"]
-    problems = _clock(q, e.decided_at, at)
+    problems = q.clock.check(e.decided_at, at)
     t = e.decided_at
     if isinstance(e, RequestQueued):
         rid = e.request.request_id
@@ -120,19 +118,7 @@ def _apply(
         problems += _leaving(q, report, event, instances, grants, t)
     after = [(w.request_id, w.expires_at) for w in e.waiting]
     mine = [(w.request_id, w.expires_at) for w in q.waiting]
-    if after != mine:
-        problems.append(f"waiting-after {after} but the log folds to {mine}")
-    return problems
-
-
-def _clock(q: _Queue, decided_at: datetime, at: datetime) -> list[str]:
-    # one decision's events come in one batch: same decided_at and recorded_at
-    if q.decision != (decided_at, at):
-        q.decision, q.floor = (decided_at, at), q.last_at
-    q.last_at = at
-    if decided_at > at or (q.floor is not None and decided_at < q.floor):
-        return [f"decided at {decided_at}, outside [{q.floor}, {at}]"]
-    return []
+    return problems + state_after("waiting", after, mine)
 
 
 def _leaving(

@@ -1,6 +1,8 @@
 """One contender of the queue-safety test, in its own process.
 
-    python -m tests.projections.deciders.queue.worker URL HUB OWNER SEED SECONDS [FIRST]
+    python -m tests.projections.deciders.queue.worker URL HUB OWNER SEED SECONDS FIRST
+
+(the contest harness's orders, ``tests/contest/worker.py``).
 
 For SECONDS, each of CLIENTS concurrent clients reserves a slot (random
 requirements, a random wait), holds it briefly and releases it; sometimes a
@@ -11,14 +13,13 @@ the first wait.  Every outcome is a JSON line on stdout.
 
 from __future__ import annotations
 
-import json
 import random
-import sys
 
 import anyio
 
 from adapters.hub import HubPersistenceAdapter, ReservationTimeout
 from projections.deciders.queue import Reservation
+from tests.contest.worker import Orders, run, say
 
 CLIENTS = 2
 TTL, HEARTBEAT = 3.0, 2.0
@@ -26,10 +27,6 @@ KILL, GIVE_UP = 0.03, 0.12
 NEEDS = [{}, {"models": ["llama3"]}, {"models": ["mistral"]}, {"tags": ["gpu"]}]
 NOWHERE = {"models": ["no-such-model"]}
 """What the forced first kill waits for: never granted, so surely killed waiting."""
-
-
-def say(**fields: object) -> None:
-    print(json.dumps(fields), flush=True)
 
 
 class Client:
@@ -99,15 +96,12 @@ async def client(adapter: HubPersistenceAdapter, hub: str, owner: str, seed: int
         first = ""
 
 
-async def main(argv: list[str]) -> None:
-    url, hub, owner, seed, seconds = argv[:5]
-    first = argv[5] if len(argv) > 5 else ""
-    async with HubPersistenceAdapter(url) as adapter, anyio.create_task_group() as tg:
+async def contend(orders: Orders) -> None:
+    async with HubPersistenceAdapter(orders.url) as adapter, anyio.create_task_group() as tg:
         for n in range(CLIENTS):
-            tg.start_soon(client, adapter, hub, f"{owner}.{n}", int(seed) * 10 + n,
-                          float(seconds), first if n == 0 else "")  # fmt: skip
-    say(op="done")
+            tg.start_soon(client, adapter, orders.hub, f"{orders.owner}.{n}", orders.seed * 10 + n,
+                          orders.seconds, orders.first if n == 0 else "")  # fmt: skip
 
 
 if __name__ == "__main__":
-    anyio.run(main, sys.argv[1:])
+    run(contend)
