@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from adapters.hub import HubPersistenceAdapter
 from tests import services
-from tests.hub.instances import Instance, OllamaConfig
+from tests.adapters.hub.instances import Instance, OllamaConfig
 
 HUB = "bench-pool"
 

@@ -25,10 +25,9 @@ import anyio
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.redis.servers import RedisServer, find_redis_72, version_of
-
 from adapters import open_store
 from eventstore import EventStore, HealthChecked
+from tests.servers import RedisServer, find_redis_72, version_of
 
 # name -> (redis-server options, wait_for_aof)
 OPTIONS = {

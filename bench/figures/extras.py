@@ -19,7 +19,7 @@ from typing import Any
 
 import anyio
 
-from tests.contract.factories import sampled
+from tests.eventstore.contract.factories import sampled
 
 from .table import Named
 

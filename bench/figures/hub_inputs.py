@@ -4,7 +4,7 @@ instance's past as events.
 Inputs are real Gleitzeit 0.0.5 ``ResourceInstance`` / ``ResourceMetrics``
 objects, built as ``OllamaHub.create_resource`` builds them, when the
 ``gleitzeit`` extra is installed; otherwise the suite's duck types
-(``tests/hub/instances.py``), which only hublog accepts.
+(``tests/adapters/hub/instances.py``), which only hublog accepts.
 
 An instance's past (:func:`write_past`) is what a hub saving on every health
 check leaves in the log, written by ``store.append`` in batches (fast, not
@@ -74,7 +74,7 @@ def metrics(n: int) -> Any:
         "active_connections": n % 4,
     }  # fmt: skip
     if not HAVE_GLEITZEIT:
-        from tests.hub.instances import Metrics as Doubled
+        from tests.adapters.hub.instances import Metrics as Doubled
 
         return Doubled(**fields)
     from gleitzeit.hub.base import ResourceMetrics

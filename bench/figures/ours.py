@@ -21,7 +21,7 @@ from eventstore.envelope import StoredEvent
 from eventstore.events import Event
 from projections import ReadModelStore, standard_projections
 from projections import rebuild_all as rebuild_every
-from tests.contract.factories import sampled
+from tests.eventstore.contract.factories import sampled
 
 from .data import LogEntry
 

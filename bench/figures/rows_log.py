@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from tests.contract.factories import sampled
+from tests.eventstore.contract.factories import sampled
 
 from . import ours, raw_postgres, raw_redis, raw_sqlite
 from .rig import READ_HUB, SQL, Rig

@@ -23,7 +23,7 @@ _context = multiprocessing.get_context("forkserver")
 _context.set_forkserver_preload([
     "bench.figures.ours", "bench.figures.raw_sqlite", "bench.figures.raw_postgres",
     "bench.figures.raw_redis", "bench.figures.peer", "adapters.sql.store",
-    "adapters.sql.migrations", "adapters.redis.store", "tests.contract.factories",
+    "adapters.sql.migrations", "adapters.redis.store", "tests.eventstore.contract.factories",
 ])  # fmt: skip
 
 
@@ -71,7 +71,7 @@ def _work(side: str, backend: str, where: str, hub: str, k: int, count: int,
 
 def _opened(side: str, backend: str, where: str, hub: str, k: int) -> Any:
     """A function appending ``n`` single events, its connection already open."""
-    from tests.contract.factories import sampled
+    from tests.eventstore.contract.factories import sampled
 
     stream = f"metrics/w{k}"
     if side == "peer":
@@ -98,7 +98,7 @@ def _opened(side: str, backend: str, where: str, hub: str, k: int) -> Any:
 async def _hublog_span(url: str, hub: str, stream: str, count: int,
                        barrier: Any) -> tuple[float, float]:  # fmt: skip
     from adapters import open_store
-    from tests.contract.factories import sampled
+    from tests.eventstore.contract.factories import sampled
 
     async with open_store(url) as store:
         await store.head(hub)  # connected and checked before the clock starts

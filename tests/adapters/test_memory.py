@@ -19,7 +19,8 @@ from eventstore import (
     InvalidEventError,
     StoreConfigurationError,
 )
-from tests.contract.factories import checks, registered
+from tests import backends
+from tests.eventstore.contract.factories import checks, registered
 
 pytestmark = pytest.mark.anyio
 
@@ -28,9 +29,7 @@ A = "instance/a"
 T = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 
 
-@pytest.fixture(params=["asyncio", "trio"])
-def anyio_backend(request: pytest.FixtureRequest) -> str:
-    return request.param
+anyio_backend = backends.asyncio_and_trio
 
 
 async def test_a_clock_that_goes_backwards_never_records_before_the_hubs_last_event() -> None:

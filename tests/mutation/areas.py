@@ -103,12 +103,26 @@ PARTS: dict[str, tuple[str, ...]] = {
 }
 
 _CONTRACT = (
-    "tests/contract/",
-    "tests/test_boundary.py",
-    "tests/test_outages.py",
-    "tests/test_subscribe_outages.py",
+    "tests/eventstore/contract/",
+    "tests/adapters/test_boundary.py",
+    "tests/eventstore/test_outages.py::test_a_crashed_server",
+    "tests/eventstore/test_subscribe_outages.py",
 )
-_PROJECTIONS = ("tests/projections/", "tests/readmodels/", "tests/test_rebuild_model.py")
+# The read side's own suites: the modules directly in tests/projections/,
+# the read-model storage contract, and retention (a decider, but of which
+# raw samples the metrics read model keeps).  The queue's read model
+# (tests/projections/queue/) is the queue part's, the advisor's tests the
+# hub part's, and the rest of the write side (tests/projections/deciders/)
+# the leases' and the queue's parts'.
+_READ_SIDE = (
+    "tests/projections/test_",
+    "tests/projections/readmodels/",
+    "tests/projections/deciders/test_retention",
+)
+_ADVISOR = "tests/projections/test_advisor"
+_PROJECTIONS = (*_READ_SIDE, f"!{_ADVISOR}")
+# The hub API's suites, but for the queue's figures in its summary (the queue part's).
+_HUB_API = ("tests/adapters/hub/", "!tests/adapters/hub/test_queue_summary.py")
 
 
 def _leave_out(*kinds: str) -> tuple[str, ...]:
@@ -131,15 +145,15 @@ _PROJECTION_BACKENDS = (*_leave_out("postgresql", "redis"), *_ASYNCIO_ONLY)
 # surviving mutant of a function every test calls (settings, the codec)
 # costs a minute, not several.  A kill rate measured so is a lower bound.
 SCOPES: dict[str, tuple[str, ...]] = {
-    # tests/readmodels/ for the memory read-model store (adapters/memory.py).
+    # tests/projections/readmodels/ for the memory read-model store (adapters/memory.py).
     "store-core": (
         *_CONTRACT,
         "tests/adapters/test_memory.py",
-        "tests/test_codec.py",
-        "tests/readmodels/",
-        "tests/test_streams.py",
-        "tests/test_retry.py",
-        "tests/test_subscribe_faults.py",
+        "tests/eventstore/test_codec.py",
+        "tests/projections/readmodels/",
+        "tests/eventstore/test_streams.py",
+        "tests/eventstore/test_retry.py",
+        "tests/eventstore/test_subscribe_faults.py",
         "tests/adapters/sql/test_follow.py",  # a writer in another process: the wait must name the hub
         # The front is the same code over every backend: the in-process
         # ones run it; the server backends' cases are the other parts'.
@@ -149,51 +163,67 @@ SCOPES: dict[str, tuple[str, ...]] = {
     "store-sql": (
         *_CONTRACT,
         "tests/adapters/sql/",
-        "tests/readmodels/",
+        "tests/projections/readmodels/",
         *_leave_out("memory", "redis"),
         *_ASYNCIO_ONLY,
     ),
     "store-redis": (
         *_CONTRACT,
         "tests/adapters/redis/",
-        "tests/readmodels/",
+        "tests/projections/readmodels/",
         *_leave_out("memory", "sqlite", "postgresql"),
         *_ASYNCIO_ONLY,
     ),
     "codec": (
-        "tests/test_codec.py",
-        "tests/test_payload_compat.py",
-        "tests/contract/",
-        "tests/test_boundary.py",
-        "tests/readmodels/",
-        "tests/projections/",
+        "tests/eventstore/test_codec.py",
+        "tests/eventstore/test_payload_compat.py",
+        "tests/eventstore/contract/",
+        "tests/adapters/test_boundary.py",
+        *_PROJECTIONS,
+        "!tests/projections/test_rebuild_model.py",
     ),
     # Not the adapters' fault suites: they restart servers (seconds a test)
     # and check no option the suites below do not.
     "urls": (
-        "tests/test_urls.py",
-        "tests/test_redaction.py",
-        "tests/test_options.py",
-        "tests/test_settings_messages.py",
+        "tests/adapters/test_urls.py",
+        "tests/adapters/test_redaction.py",
+        "tests/adapters/test_options.py",
+        "tests/adapters/test_settings_messages.py",
         "tests/adapters/sql/test_sql_backend.py",
         "tests/adapters/redis/test_store.py",
-        "tests/cli/test_errors.py",
+        "tests/adapters/cli/test_errors.py",
     ),
-    # The advisor's own tests live with the recorder that calls it: without
-    # them every advisor mutant ran no test at all (2026-12-05: 330 of them).
+    # The advisor's own tests: without them every advisor mutant ran no test
+    # at all (2026-12-05: 330 of them).
     "projections-hub": (
-        *_PROJECTIONS,
-        "tests/hub/",
-        "tests/leases/",
-        "tests/recorder/test_advisor.py",
-        "tests/recorder/test_advisor_rules.py",
+        *_READ_SIDE,
+        _ADVISOR,
+        *_HUB_API,
+        "tests/projections/deciders/leases/",
+        "tests/projections/deciders/test_clock.py",
         *_PROJECTION_BACKENDS,
     ),
     "projections-metrics": (*_PROJECTIONS, *_PROJECTION_BACKENDS),
-    "projections-runner": (*_PROJECTIONS, "tests/cli/", *_PROJECTION_BACKENDS),
-    "projections-leases": (*_PROJECTIONS, "tests/leases/", "tests/hub/", *_PROJECTION_BACKENDS),
-    "projections-queue": (*_PROJECTIONS, "tests/queue/", *_PROJECTION_BACKENDS),
-    "recorder": ("tests/recorder/", "tests/hub/"),
+    "projections-runner": (*_PROJECTIONS, "tests/adapters/cli/", *_PROJECTION_BACKENDS),
+    "projections-leases": (
+        *_PROJECTIONS,
+        "tests/projections/deciders/leases/",
+        "tests/projections/deciders/test_clock.py",
+        *_HUB_API,
+        *_PROJECTION_BACKENDS,
+    ),
+    "projections-queue": (
+        *_PROJECTIONS,
+        "tests/projections/queue/",
+        "tests/projections/deciders/queue/",
+        "tests/adapters/hub/test_queue_summary.py",
+        *_PROJECTION_BACKENDS,
+    ),
+    "recorder": (
+        "tests/eventstore/recorder/",
+        "tests/eventstore/test_outages.py::test_the_recorder",
+        *_HUB_API,
+    ),
 }
 
 AREAS: dict[str, tuple[str, ...]] = {

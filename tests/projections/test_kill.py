@@ -19,7 +19,7 @@ from anyio.streams.text import TextReceiveStream
 from adapters.memory import MemoryReadModelStore
 from eventstore import EventStore
 from projections import HealthProjection, ReadModelStore, rebuild, standard_projections
-from tests.backends import SHARED_BACKENDS, SQL_BACKENDS, Backend
+from tests.backends import SHARED_BACKENDS, SQL_BACKENDS, backend_fixture
 from tests.projections.script import HUB, Script, stored_rows
 
 pytestmark = pytest.mark.anyio
@@ -27,9 +27,7 @@ pytestmark = pytest.mark.anyio
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(params=SQL_BACKENDS, ids=[b.id for b in SQL_BACKENDS])
-def backend(request: pytest.FixtureRequest) -> Backend:
-    return request.param
+backend = backend_fixture(SQL_BACKENDS)
 
 
 async def a_day_of_a_small_pool(store: EventStore) -> int:

@@ -1,6 +1,6 @@
 """The runner: batches, live following, poison events, concurrent runners,
 outdated models, rebuild.  The storage contract it relies on is
-``tests/readmodels/``."""
+``tests/projections/readmodels/``."""
 
 from __future__ import annotations
 

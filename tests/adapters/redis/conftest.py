@@ -14,13 +14,11 @@ import pytest
 
 from adapters import open_store
 from adapters.redis import RedisEventStore
+from tests import backends
 from tests.adapters.redis.proxy import Proxy
-from tests.adapters.redis.servers import LocalCluster, RedisServer, redis_cli, redis_server
+from tests.servers import LocalCluster, RedisServer, redis_cli, redis_server
 
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
+anyio_backend = backends.asyncio_only
 
 
 @pytest.fixture

@@ -21,9 +21,9 @@ from adapters.redis.connection import Nodes
 from adapters.redis.keys import HubKeys
 from adapters.redis.store import STOP_POLL
 from eventstore import EventStore, RecordedEvent
-from tests.adapters.redis.servers import RedisServer, redis_server
 from tests.adapters.redis.waiting import until
-from tests.contract.factories import registered
+from tests.eventstore.contract.factories import registered
+from tests.servers import RedisServer, redis_server
 
 HUB = "ollama-pool"
 A = "instance/a"

@@ -22,7 +22,7 @@ from adapters.redis.connection import Nodes
 from adapters.redis.settings import RedisSettings
 from eventstore import BackendError, BackendUnavailable, StoreClosed, StoreConfigurationError
 from eventstore.retry import RetryPolicy
-from tests.adapters.redis.servers import LocalCluster, free_port
+from tests.servers import LocalCluster, free_port
 
 pytestmark = pytest.mark.anyio
 

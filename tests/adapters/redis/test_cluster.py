@@ -13,8 +13,8 @@ from adapters import open_store
 from adapters.redis import RedisEventStore
 from adapters.redis.keys import HubKeys
 from eventstore import StoreConfigurationError
-from tests.adapters.redis.servers import LocalCluster
-from tests.contract.factories import checks, registered
+from tests.eventstore.contract.factories import checks, registered
+from tests.servers import LocalCluster
 
 pytestmark = pytest.mark.anyio
 

@@ -1,13 +1,13 @@
 """The whole contract suite again, against the local 3-primary Redis Cluster.
 
-Every ``test_*`` of ``tests/contract/test_*.py`` is collected here a second
+Every ``test_*`` of ``tests/eventstore/contract/test_*.py`` is collected here a second
 time, as ``test_<module>__<name>``, with ``store`` on the cluster under a key
 prefix of its own; the suite's other fixtures (``ten``, …) come along.  The
 suite's hubs land on different nodes (``test_cluster.py`` checks), and new
 contract modules are picked up without touching this file.  Only the tests
 that reach the cluster stay (``conftest.py``): one whose fixtures never lead
 to ``local_cluster`` (a front check on a memory store of its own) would only
-repeat its run in ``tests/contract``.
+repeat its run in ``tests/eventstore/contract``.
 """
 
 from __future__ import annotations
@@ -19,18 +19,18 @@ from types import ModuleType
 
 import pytest
 
-import tests.contract
 from adapters import open_store
 from eventstore import EventStore
 from tests.backends import Backend
+from tests.eventstore import contract
 
 pytestmark = pytest.mark.anyio
 
 
 def _contract_modules() -> Iterator[ModuleType]:
-    for info in sorted(pkgutil.iter_modules(tests.contract.__path__), key=lambda i: i.name):
+    for info in sorted(pkgutil.iter_modules(contract.__path__), key=lambda i: i.name):
         if info.name.startswith("test_"):
-            yield importlib.import_module(f"{tests.contract.__name__}.{info.name}")
+            yield importlib.import_module(f"{contract.__name__}.{info.name}")
 
 
 def _is_fixture(value: object) -> bool:

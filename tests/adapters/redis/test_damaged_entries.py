@@ -14,7 +14,7 @@ from adapters.redis import RedisEventStore
 from adapters.redis.keys import HubKeys
 from eventstore import CorruptEvent, RecordedEvent
 from eventstore.envelope import UNREADABLE_ID, UNREADABLE_TIME
-from tests.contract.factories import registered
+from tests.eventstore.contract.factories import registered
 
 pytestmark = pytest.mark.anyio
 

@@ -20,8 +20,8 @@ from adapters import open_store
 from adapters.redis import RedisEventStore
 from adapters.redis.keys import HubKeys
 from eventstore import BackendUnavailable, Event, EventStore, StoreConfigurationError
-from tests.adapters.redis.servers import RedisServer, redis_server, redis_server_72, version_of
-from tests.contract.factories import checks, registered
+from tests.eventstore.contract.factories import checks, registered
+from tests.servers import RedisServer, redis_server, redis_server_72, version_of
 
 pytestmark = pytest.mark.anyio
 

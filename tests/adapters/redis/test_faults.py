@@ -14,9 +14,9 @@ import pytest
 from adapters import open_store
 from eventstore import BackendUnavailable, EventStore, HubStarted, RecordedEvent, ResourceType
 from tests.adapters.redis.proxy import Proxy
-from tests.adapters.redis.servers import RedisServer, free_port, redis_server
 from tests.adapters.redis.waiting import until
-from tests.contract.factories import checks, registered
+from tests.eventstore.contract.factories import checks, registered
+from tests.servers import RedisServer, free_port, redis_server
 
 pytestmark = pytest.mark.anyio
 

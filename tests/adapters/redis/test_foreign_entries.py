@@ -18,7 +18,7 @@ from adapters.redis.entries import read_own_page
 from adapters.redis.keys import HubKeys
 from eventstore import CorruptEvent, RecordedEvent
 from projections import HubProjection, ProjectionRunner
-from tests.contract.factories import checks, registered
+from tests.eventstore.contract.factories import checks, registered
 
 pytestmark = pytest.mark.anyio
 

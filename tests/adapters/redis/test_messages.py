@@ -17,7 +17,7 @@ from adapters.redis import RedisEventStore
 from adapters.redis.keys import HubKeys
 from adapters.redis.store import _waitaof_answer
 from eventstore import BackendError, StoreConfigurationError
-from tests.adapters.redis.servers import LocalCluster, RedisServer, redis_server
+from tests.servers import LocalCluster, RedisServer, redis_server
 
 HUB = "ollama-pool"
 

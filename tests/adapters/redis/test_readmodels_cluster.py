@@ -17,6 +17,7 @@ from projections import (
     standard_projections,
     state_at,
 )
+from tests import backends
 from tests.projections.script import folded_rows, run, stored_rows
 from tests.projections.test_runner import a_busy_hub
 
@@ -25,9 +26,7 @@ pytestmark = pytest.mark.anyio
 HUBS = [f"pool-{n}" for n in range(6)]  # enough for their slots to spread over 3 primaries
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
+anyio_backend = backends.asyncio_only
 
 
 @pytest.fixture

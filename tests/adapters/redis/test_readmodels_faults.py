@@ -17,10 +17,10 @@ from adapters.redis.calls import TRANSIENT
 from eventstore import BackendUnavailable, EventStore, HealthChecked
 from projections import HealthProjection, HubProjection, ProjectionRunner
 from tests.adapters.redis.proxy import Proxy
-from tests.adapters.redis.servers import RedisServer, free_port, redis_server
 from tests.adapters.redis.waiting import until
 from tests.deadlines import within
 from tests.projections.script import HUB, Script, folded_rows, stored_rows
+from tests.servers import RedisServer, free_port, redis_server
 
 pytestmark = pytest.mark.anyio
 

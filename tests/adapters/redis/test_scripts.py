@@ -16,8 +16,8 @@ from adapters.redis import RedisEventStore
 from adapters.redis.keys import HubKeys
 from adapters.redis.scripts import APPEND, Script
 from eventstore import BackendUnavailable
-from tests.adapters.redis.servers import RedisServer, redis_server_72
-from tests.contract.factories import checks, registered
+from tests.eventstore.contract.factories import checks, registered
+from tests.servers import RedisServer, redis_server_72
 
 pytestmark = pytest.mark.anyio
 

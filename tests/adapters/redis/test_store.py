@@ -22,9 +22,9 @@ from eventstore import (
     StoreConfigurationError,
 )
 from tests.adapters.redis.proxy import Proxy
-from tests.adapters.redis.servers import RedisServer
 from tests.adapters.redis.waiting import until
-from tests.contract.factories import checks, registered, sampled
+from tests.eventstore.contract.factories import checks, registered, sampled
+from tests.servers import RedisServer
 
 pytestmark = pytest.mark.anyio
 

@@ -10,7 +10,7 @@ import pytest
 from adapters import open_store
 from adapters.redis import RedisEventStore
 from adapters.redis import keys as redis_keys
-from tests.contract.factories import registered, sampled
+from tests.eventstore.contract.factories import registered, sampled
 
 pytestmark = pytest.mark.anyio
 A = "instance/a"

@@ -15,7 +15,7 @@ from eventstore import DEFAULT_CODEC, Event, EventStore
 from eventstore.envelope import ENVELOPE_FIELDS, StoredEvent
 from projections import RetentionPolicy
 from projections.deciders.retention import retain
-from tests.contract.factories import T0
+from tests.eventstore.contract.factories import T0
 from tests.projections.script import HUB, S, Script
 
 DEMO_HUB = "demo-pool"

@@ -16,7 +16,7 @@ from adapters.replay.filters import EventFilter, Window, select_events
 from adapters.replay.timeparse import parse_point
 from eventstore import LockReleased
 from tests.adapters.replay.logs import Clock
-from tests.contract.factories import T0, granted
+from tests.eventstore.contract.factories import T0, granted
 from tests.deadlines import within
 from tests.projections.script import HUB, S, Script
 

@@ -30,7 +30,7 @@ from adapters.replay.jsonl import (
 from eventstore import DuplicateEventError, EventStore
 from tests.adapters.replay.logs import DAMAGED, UNKNOWN
 from tests.adapters.replay.logs import stored as record
-from tests.contract.factories import granted, registered
+from tests.eventstore.contract.factories import granted, registered
 from tests.projections.script import HUB, Script
 
 pytestmark = pytest.mark.anyio

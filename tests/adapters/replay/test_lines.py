@@ -16,7 +16,7 @@ from adapters.replay.sparkline import sparkline
 from adapters.replay.table import Layout, render
 from eventstore import HealthChanged, InstanceUpdated, RecordedEvent
 from tests.adapters.replay.logs import DAMAGED, UNKNOWN, Clock, stored
-from tests.contract.factories import T0
+from tests.eventstore.contract.factories import T0
 from tests.projections.script import HUB, S, Script
 
 

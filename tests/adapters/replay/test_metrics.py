@@ -17,7 +17,7 @@ from adapters.replay.metrics import Sample, series
 from projections import RetentionPolicy
 from projections.deciders.retention import retain
 from tests.adapters.replay.logs import DEMO_HUB, Clock, retain_an_hour, sampled_log
-from tests.contract.factories import T0
+from tests.eventstore.contract.factories import T0
 from tests.projections.script import HUB, Script
 
 pytestmark = pytest.mark.anyio

@@ -16,7 +16,7 @@ from adapters.replay.timeline import Entry, duration, timeline
 from adapters.replay.timeparse import parse_point
 from eventstore import InstanceRecovered, RecoveryFailed
 from tests.adapters.replay.logs import DAMAGED, DEMO_HUB, UNKNOWN, Clock, stored
-from tests.contract.factories import T0
+from tests.eventstore.contract.factories import T0
 from tests.projections.script import HUB, S, Script
 
 pytestmark = pytest.mark.anyio

@@ -13,7 +13,7 @@ from adapters.replay.errors import InvalidInput
 from adapters.replay.timeparse import Point, parse_duration, parse_point, parse_time
 from eventstore import EventStoreError
 from tests.adapters.replay.logs import Clock
-from tests.contract.factories import T0, checks
+from tests.eventstore.contract.factories import T0, checks
 from tests.projections.script import HUB
 
 NOON = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)

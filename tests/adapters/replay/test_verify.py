@@ -29,7 +29,7 @@ from tests.adapters.replay.logs import (
     raw_copy,
     stored,
 )
-from tests.contract.factories import T0, checked, registered, sampled
+from tests.eventstore.contract.factories import T0, checked, registered, sampled
 from tests.projections.script import HUB, Script
 
 pytestmark = pytest.mark.anyio

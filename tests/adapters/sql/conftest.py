@@ -11,17 +11,11 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from tests.backends import SQL_BACKENDS, Backend
+from tests import backends
+from tests.backends import SQL_BACKENDS, Backend, backend_fixture
 
-
-@pytest.fixture(params=SQL_BACKENDS, ids=[b.id for b in SQL_BACKENDS])
-def backend(request: pytest.FixtureRequest) -> Backend:
-    return request.param
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
+backend = backend_fixture(SQL_BACKENDS)
+anyio_backend = backends.asyncio_only
 
 
 @pytest.fixture

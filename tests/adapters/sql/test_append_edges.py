@@ -19,7 +19,7 @@ from adapters.sql.engine import WRITE
 from adapters.sql.schema import events
 from eventstore import DuplicateEventError, EventStore
 from eventstore.envelope import ANY, NO_STREAM, AppendResult, NewEvent, StoredEvent
-from tests.contract.factories import checks, sampled
+from tests.eventstore.contract.factories import checks, sampled
 
 pytestmark = pytest.mark.anyio
 

@@ -11,7 +11,8 @@ import pytest
 from adapters.sql import SQLEventStore
 from eventstore import CorruptEvent, EventStore
 from projections import HubProjection, ProjectionRunner
-from tests.contract.factories import checks, registered
+from tests import backends
+from tests.eventstore.contract.factories import checks, registered
 
 pytestmark = pytest.mark.anyio
 
@@ -19,10 +20,8 @@ HUB = "ollama-pool"
 A = "instance/a"
 
 
-@pytest.fixture(params=["asyncio", "trio"])
-def anyio_backend(request: pytest.FixtureRequest) -> str:
-    """Both async libraries: a damaged row must read the same under either."""
-    return str(request.param)
+# Both async libraries: a damaged row must read the same under either.
+anyio_backend = backends.asyncio_and_trio
 
 
 def damage(store: EventStore, sql: str | dict[str, str]) -> None:

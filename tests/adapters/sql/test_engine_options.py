@@ -21,7 +21,7 @@ from adapters.sql.engine import Database, sqlite_is_fresh
 from adapters.sql.settings import SQLSettings
 from eventstore import BackendError
 from tests import services
-from tests.contract.factories import registered
+from tests.eventstore.contract.factories import registered
 
 pytestmark = pytest.mark.anyio
 

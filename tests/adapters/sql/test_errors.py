@@ -24,9 +24,8 @@ from adapters.sql import SQLEventStore, create_engine
 from adapters.sql.engine import Database
 from adapters.sql.settings import SQLSettings
 from eventstore import BackendError, BackendUnavailable
-from tests import services
-from tests.adapters.redis.servers import free_port
-from tests.contract.factories import registered
+from tests.eventstore.contract.factories import registered
+from tests.servers import free_port
 
 pytestmark = pytest.mark.anyio
 
@@ -50,12 +49,6 @@ def sqlite_engine(sqlite_file: Path) -> Iterator[sa.Engine]:
     engine = sa.create_engine(f"sqlite:///{sqlite_file}", connect_args={"timeout": 0})
     yield engine
     engine.dispose()
-
-
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    with services.postgres_schema() as url:
-        yield url
 
 
 @pytest.fixture

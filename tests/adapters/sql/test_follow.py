@@ -24,7 +24,7 @@ from adapters import open_store
 from adapters.sql import SQLEventStore, create_engine
 from adapters.sql.settings import SQLSettings
 from eventstore import EventStore, StoreConfigurationError, StoredEvent
-from tests.contract.factories import checks
+from tests.eventstore.contract.factories import checks
 
 pytestmark = pytest.mark.anyio
 
@@ -44,7 +44,7 @@ import sys
 sys.path.insert(0, sys.argv[1])
 import anyio
 from adapters import open_store
-from tests.contract.factories import checks
+from tests.eventstore.contract.factories import checks
 
 async def main(url: str, n: int) -> None:
     async with open_store(url) as store:

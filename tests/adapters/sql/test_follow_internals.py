@@ -29,7 +29,7 @@ from adapters.sql.follow import sqlite as change_check_module
 from adapters.sql.engine import Database
 from adapters.sql.follow import KnownHeads, SQLiteChangeCheck, channel
 from adapters.sql.settings import SQLSettings
-from tests.contract.factories import checks
+from tests.eventstore.contract.factories import checks
 from tests.deadlines import within
 
 pytestmark = pytest.mark.anyio

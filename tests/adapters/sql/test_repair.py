@@ -9,7 +9,7 @@ import pytest
 from adapters.sql import SQLEventStore
 from adapters.sql.repair import raise_counters
 from eventstore import EventStore
-from tests.contract.factories import checks
+from tests.eventstore.contract.factories import checks
 
 pytestmark = pytest.mark.anyio
 

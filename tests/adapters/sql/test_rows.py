@@ -21,7 +21,7 @@ from eventstore import CorruptEvent, EventStore, RecordedEvent
 from eventstore.envelope import UNREADABLE_ID, UNREADABLE_TIME, StoredEvent
 from tests import services
 from tests.backends import Backend
-from tests.contract.factories import checks, registered
+from tests.eventstore.contract.factories import checks, registered
 
 pytestmark = pytest.mark.anyio
 

@@ -19,7 +19,7 @@ from adapters.sql import SQLEventStore, create_engine, migrations
 from adapters.sql.schema import metadata
 from eventstore import BackendUnavailable, SchemaVersionError, StoreConfigurationError
 from tests import services
-from tests.contract.factories import checks, registered
+from tests.eventstore.contract.factories import checks, registered
 
 pytestmark = pytest.mark.anyio
 

@@ -31,7 +31,7 @@ from eventstore import (
     SchemaVersionError,
 )
 from tests.backends import Backend
-from tests.contract.factories import checks, registered
+from tests.eventstore.contract.factories import checks, registered
 
 pytestmark = pytest.mark.anyio
 

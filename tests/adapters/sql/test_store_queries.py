@@ -4,7 +4,6 @@ SQLite: the write lock from BEGIN)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -13,9 +12,8 @@ import sqlalchemy as sa
 
 from adapters.sql import SQLEventStore
 from eventstore import BackendUnavailable, EventStore
-from tests import services
 from tests.backends import Backend
-from tests.contract.factories import checks, sampled
+from tests.eventstore.contract.factories import checks, sampled
 
 pytestmark = pytest.mark.anyio
 
@@ -61,10 +59,9 @@ async def test_deleting_samples_on_sqlite_takes_the_write_lock_at_begin(
 
 
 @pytest.fixture
-def pg_url_with_lock_timeout() -> Iterator[str]:
+def pg_url_with_lock_timeout(pg_url: str) -> str:
     """A PostgreSQL store URL whose sessions give up a lock wait after 100 ms."""
-    with services.postgres_schema() as url:
-        yield f"{url}%20-clock_timeout%3D100"
+    return f"{pg_url}%20-clock_timeout%3D100"
 
 
 @pytest.mark.external_service

@@ -23,7 +23,7 @@ from adapters.sql import create_engine, migrations
 from adapters.sql.schema import events, hubs, streams
 from alembic import command
 from eventstore import DEFAULT_CODEC, WrongExpectedVersion
-from tests.contract.factories import checks, registered, sampled
+from tests.eventstore.contract.factories import checks, registered, sampled
 
 pytestmark = pytest.mark.anyio
 

@@ -5,7 +5,6 @@ head), and with no follower at all the plain poll (``poll_interval``)."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
 import anyio
 import psycopg
@@ -15,18 +14,12 @@ import sqlalchemy as sa
 from adapters.sql import SQLEventStore
 from adapters.sql.follow import Follower, channel, notify
 from tests import services
-from tests.contract.factories import checks
+from tests.eventstore.contract.factories import checks
 
 pytestmark = pytest.mark.anyio
 
 HUB = "ollama-pool"
 A = "instance/a"
-
-
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    with services.postgres_schema() as url:
-        yield url
 
 
 def hub_channel(engine: sa.Engine, hub_id: str) -> str:

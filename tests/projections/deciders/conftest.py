@@ -1,5 +1,10 @@
-"""The write side's tests run on every backend, each on fresh data."""
+"""The write side's tests run on every backend of ``tests/backends.py``,
+each on fresh data."""
 
-from tests.leases.conftest import anyio_backend, backend
+from __future__ import annotations
 
-__all__ = ["anyio_backend", "backend"]
+from tests import backends
+from tests.backends import BACKENDS, backend_fixture
+
+backend = backend_fixture(BACKENDS)
+anyio_backend = backends.async_library_of_the_backend

@@ -32,7 +32,7 @@ from projections.deciders import instances
 from projections.deciders.leases import Lease, LeaseService
 from projections.deciders.queue import Candidate, QueueService, Reservation, ReservationTimeout
 from tests.backends import Backend
-from tests.queue.test_service import candidate
+from tests.projections.deciders.queue.test_service import candidate
 
 pytestmark = pytest.mark.anyio
 HUB = "cancel"

@@ -18,8 +18,8 @@ import anyio
 import pytest
 
 from adapters.hub import HubPersistenceAdapter, ReservationTimeout
-from tests.hub.fixtures import adapter, anyio_backend, backend
-from tests.hub.instances import Instance, OllamaConfig
+from tests.adapters.hub.fixtures import adapter, anyio_backend, backend
+from tests.adapters.hub.instances import Instance, OllamaConfig
 
 __all__ = ["adapter", "anyio_backend", "backend"]
 
