@@ -33,6 +33,10 @@ from projections import (
 from projections.readmodel import Projection
 
 log = logging.getLogger(__name__)
+MAX_FOLLOWED = 64
+"""Read models followed in the background per adapter (each holds a
+subscription: on Redis a blocking connection); past it a read folds its
+hub's backlog itself."""
 RESUBSCRIBE_S = 1.0
 """After a follower's subscription failed (an outage), it tries again so often."""
 
@@ -56,6 +60,7 @@ class Session:
         self._opening = anyio.Lock()
         self._runners: dict[tuple[str, str], tuple[ProjectionRunner, anyio.Lock]] = {}
         self._followers: list[tuple[asyncio.Task[None], anyio.CancelScope]] = []
+        self._followed: set[tuple[str, str]] = set()
         self._projections: dict[str, Callable[[], Projection[Any]]] = {
             "hub": HubProjection,
             "metrics": lambda: MetricsProjection(self.policy),
@@ -86,7 +91,7 @@ class Session:
     async def reader(self) -> ReadModels:
         return ReadModels(await self.storage())
 
-    async def caught_up(self, kind: str, hub_id: str) -> ProjectionRunner:
+    async def caught_up(self, kind: str, hub_id: str, *, follow: bool = True) -> ProjectionRunner:
         """The runner of projection ``kind`` (``hub`` or ``metrics``) for
         ``hub_id``, caught up to the log's end.
 
@@ -99,6 +104,8 @@ class Session:
                 store, storage, self._projections[kind](), hub_id, rebuild_if_outdated=True
             )
             self._runners[key] = (runner, anyio.Lock())
+        if follow and key not in self._followed and len(self._followed) < MAX_FOLLOWED:
+            self._followed.add(key)
             self._follow(key)
         runner, lock = self._runners[key]
         async with lock:  # one fold at a time per read model
@@ -115,7 +122,7 @@ class Session:
         held = self._runners.get((kind, hub_id))
         if held is not None and held[0].loaded:
             return held[0]
-        return await self.caught_up(kind, hub_id)
+        return await self.caught_up(kind, hub_id, follow=False)  # a write's guess: no follower
 
     def _follow(self, key: tuple[str, str]) -> None:
         try:
@@ -163,6 +170,7 @@ class Session:
             scope.cancel()
         if followers:
             await asyncio.gather(*(task for task, _ in followers), return_exceptions=True)
+        self._followed = set()
         if self.url.startswith("memory:"):
             self._runners = {}  # followed again from where they are on the next read
             return

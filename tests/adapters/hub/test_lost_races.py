@@ -26,18 +26,13 @@ from eventstore.events import Event
 from eventstore.store import EventStore
 from projections import InstanceState
 from projections.deciders import instances, loop
-from tests.jitter import Jitter
+from tests.jitter import Jitter, jitter_fixture
 
 pytestmark = pytest.mark.anyio
+jitter = jitter_fixture  # the loop's random, replaced
 HUB, ID = "pool", "a"
 LIMIT = 30
 
-
-@pytest.fixture
-def jitter(monkeypatch: pytest.MonkeyPatch) -> Jitter:
-    fake = Jitter()
-    monkeypatch.setattr(loop, "random", fake)
-    return fake
 
 
 @pytest.fixture

@@ -19,9 +19,10 @@ from eventstore.events import Event
 from eventstore.retry import RetryPolicy
 from projections.deciders import loop
 from projections.deciders.loop import Appended, Target, decide_and_append
-from tests.jitter import Jitter
+from tests.jitter import Jitter, jitter_fixture
 
 pytestmark = pytest.mark.anyio
+jitter = jitter_fixture  # the loop's random, replaced
 HUB, STREAM = "pool", "instance/a"
 TARGET = Target(HUB, STREAM, "corr-1")
 
@@ -30,12 +31,6 @@ TARGET = Target(HUB, STREAM, "corr-1")
 def anyio_backend() -> str:
     return "asyncio"
 
-
-@pytest.fixture
-def jitter(monkeypatch: pytest.MonkeyPatch) -> Jitter:
-    fake = Jitter()
-    monkeypatch.setattr(loop, "random", fake)
-    return fake
 
 
 @pytest.fixture

@@ -33,9 +33,10 @@ from projections.deciders.queue import (
 )
 from projections.deciders.queue.rules import Change
 from projections.deciders.queue.state import QueueView
-from tests.jitter import Jitter
+from tests.jitter import Jitter, jitter_fixture
 
 pytestmark = pytest.mark.anyio
+jitter = jitter_fixture  # the loop's random, replaced
 HUB = "ollama-pool"
 BASE = datetime(2026, 1, 1, tzinfo=UTC)
 ZERO = UUID(int=0)
@@ -144,12 +145,6 @@ class Decisions:
 def store() -> Store:
     return Store()
 
-
-@pytest.fixture
-def jitter(monkeypatch: pytest.MonkeyPatch) -> Jitter:
-    fake = Jitter()
-    monkeypatch.setattr(loop, "random", fake)
-    return fake
 
 
 def queue_log(store: Store, low: datetime | None = None, attempts: int = 5) -> log.QueueLog:
