@@ -37,6 +37,8 @@ MAX_FOLLOWED = 64
 """Read models followed in the background per adapter (each holds a
 subscription: on Redis a blocking connection); past it a read folds its
 hub's backlog itself."""
+GATHER_S = 0.02
+"""How long a follower lets events gather after the first before it folds."""
 RESUBSCRIBE_S = 1.0
 """After a follower's subscription failed (an outage), it tries again so often."""
 
@@ -153,6 +155,9 @@ class Session:
                 async with aclosing(follow) as events:
                     async for event in events:
                         if event.position > runner.position:  # else a read folded it
+                            # Let a burst arrive, then fold and commit it as one
+                            # batch: one commit per burst, not one per event.
+                            await anyio.sleep(GATHER_S)
                             async with lock:
                                 await runner.catch_up()
             except EventStoreError as exc:
