@@ -87,3 +87,28 @@ def test_the_peer_sits_beside_hublog(table: dict[str, list[str]]) -> None:
     for start in PEER_ROWS:
         _, _, _, peer, _, to_peer = row(table, start)
         assert peer not in ("", "—") and to_peer, start
+
+
+HUB_API_TABLES = (
+    "### Per call, by events already in the instance's stream",
+    "### Per call, by hubs in the store",
+    "### Store calls per hub call",
+)
+
+
+def test_the_hub_api_benchmark_prints_every_table() -> None:
+    """``bench/hub_api.py --smoke``: the hub API's growth, hub-count, beside
+    Gleitzeit (with the ``gleitzeit`` extra, which CI installs) and
+    round-trip tables, every cell measured."""
+    services.need("postgresql", services.postgres_problem())
+    services.need("redis", services.redis_problem())
+    done = subprocess.run([sys.executable, "bench/hub_api.py", "--smoke"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    for title in HUB_API_TABLES:
+        assert title in done.stdout
+    if importlib.util.find_spec("gleitzeit") is not None:
+        assert "### Beside Gleitzeit" in done.stdout
+    assert "failed (" not in done.stdout
+    for backend in ("SQLite", "PostgreSQL", "Redis"):
+        assert f"| {backend} | save_instance |" in done.stdout
