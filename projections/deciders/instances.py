@@ -93,9 +93,6 @@ class InstanceViews:
         ]
         self._views[key] = _fold(self._views.get(key), recorded)
 
-    def forget(self, hub_id: str, instance_id: str) -> None:
-        self._views.pop((hub_id, instance_id), None)
-
     async def _caught_up(
         self, store: EventStore, hub_id: str, instance_id: str, view: InstanceState | None
     ) -> InstanceState | None:
