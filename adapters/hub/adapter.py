@@ -447,7 +447,9 @@ class HubPersistenceAdapter:
     async def _place(self, hub_id: str, resource_id: str, capacity: int) -> leases.HubLeases:
         store = await self.session.store()
         if self._leases is None or self._leases.store is not store:
-            self._leases = LeaseService(store)  # one clock, calibrated once, per open store
+            # One clock, calibrated once, and each lock as this adapter last
+            # changed it, per open store.
+            self._leases = LeaseService(store, keep_views=True)
         return leases.leases_for(store, hub_id, resource_id, capacity, self._leases)
 
     # --- what attach and restore use --------------------------------------------

@@ -193,6 +193,22 @@ def view_after(hub_id: str, resource_id: str, last: RecordedEvent) -> LeaseView 
     )
 
 
+def view_after_change(hub_id: str, resource_id: str, version: int, change: Change) -> LeaseView:
+    """The lock as ``change`` — appended on top of ``version`` — leaves it:
+    what its last event carries, with the decision's time standing in for
+    the backend's ``recorded_at`` (a lower bound of it)."""
+    last = change.events[-1]
+    assert isinstance(last, LockEvent) and last.holders is not None
+    return LeaseView(
+        hub_id=hub_id,
+        resource_id=resource_id,
+        version=version + len(change.events),
+        capacity=last.capacity,
+        holders=last.holders,
+        changed_at=last.decided_at,
+    )
+
+
 def fold(hub_id: str, resource_id: str, events: Iterable[RecordedEvent]) -> LeaseView:
     """The state of a lock stream from its events (oldest first): what a
     stream written before holders-after gives, in full, once."""

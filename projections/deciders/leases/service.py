@@ -12,7 +12,7 @@ Uncontended, a call is two round trips: one read, one conditional append.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from contextlib import aclosing
 from datetime import datetime
 from uuid import UUID
@@ -43,11 +43,21 @@ class LeaseService:
     """
 
     def __init__(
-        self, store: EventStore, *, clock: BackendClock | None = None, attempts: int = ATTEMPTS
+        self,
+        store: EventStore,
+        *,
+        clock: BackendClock | None = None,
+        attempts: int = ATTEMPTS,
+        keep_views: bool = False,
     ) -> None:
         self.store = store
         self.clock = clock or BackendClock(store)
         self.attempts = attempts
+        self._views: dict[tuple[str, str], LeaseView] | None = {} if keep_views else None
+        """With ``keep_views``: each lock as this service's last change left it.
+        A change decides from it first (its append expects its version, so a
+        stale view costs a lost race, never a wrong grant); a refusal is
+        never given from it: the lock is read again first."""
 
     async def acquire(
         self,
@@ -222,23 +232,57 @@ class LeaseService:
         decide: Decide,
         correlation_id: str | UUID | None,
     ) -> Change | None:
+        key = (hub_id, resource_id)
+        kept = self._views.pop(key, None) if self._views is not None else None
+        reads, read_at = 0, 0
+
         async def read() -> tuple[tuple[LeaseView, datetime], int]:
-            view = await self.view(hub_id, resource_id)
+            nonlocal reads, read_at
+            reads += 1
+            view = kept if kept is not None and reads == 1 else await self.view(*key)
+            read_at = view.version
             return (view, await self._lower(view)), view.version
 
+        def judged(state: tuple[LeaseView, datetime]) -> Change | None:
+            change = decide(*state)
+            if (change is None or not change.events) and reads == 1 and kept is not None:
+                raise _Stale  # a refusal from a kept view: read the lock, then judge
+            return change
+
+        target = Target(hub_id, streams.lease(resource_id), correlation_id)
+        try:
+            change = await self._loop(target, read, judged, resource_id)
+        except _Stale:
+            kept, reads = None, 0
+            change = await self._loop(target, read, judged, resource_id)
+        if change is not None and change.events and self._views is not None:
+            self._views[key] = rules.view_after_change(hub_id, resource_id, read_at, change)
+        return change
+
+    async def _loop(
+        self,
+        target: Target,
+        read: Callable[[], Awaitable[tuple[tuple[LeaseView, datetime], int]]],
+        decide: Callable[[tuple[LeaseView, datetime]], Change | None],
+        resource_id: str,
+    ) -> Change | None:
         return await decide_and_append(
             self.store,
-            Target(hub_id, streams.lease(resource_id), correlation_id),
+            target,
             read,
-            lambda state: decide(*state),
+            decide,
             attempts=self.attempts,
-            give_up=lambda _: LeaseContention(hub_id, resource_id, self.attempts),
+            give_up=lambda _: LeaseContention(target.hub_id, resource_id, self.attempts),
         )
 
     async def _lower(self, view: LeaseView) -> datetime:
         # The last event's recorded_at is a lower bound too; take the tighter.
         at = await self.clock.lower()
         return max(at, view.changed_at) if view.changed_at is not None else at
+
+
+class _Stale(Exception):
+    """A kept view refused: the lock must be read before a refusal is given."""
 
 
 def _check_readable(hub_id: str, resource_id: str, event: RecordedEvent) -> RecordedEvent:

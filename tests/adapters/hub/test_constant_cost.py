@@ -19,7 +19,8 @@ import pytest
 
 from adapters.hub import HubPersistenceAdapter
 from eventstore import HealthChecked, streams
-from tests.adapters.hub.instances import Instance
+from projections.deciders.leases import LeaseService
+from tests.adapters.hub.instances import Instance, OllamaConfig
 
 pytestmark = pytest.mark.anyio
 HUB = "busy-pool"
@@ -143,6 +144,29 @@ async def test_each_warm_call_keeps_its_round_trip_budget_whatever_the_history(
     window = (now - timedelta(hours=1), now + timedelta(hours=1))
     history = await calls.of(lambda: adapter.get_metrics_history("x", *window))
     assert history == {"_read_log_page": 1, "scan": 1}
-    lease_calls = {"_read_stream_page": 1, "_append": 1}
-    assert await calls.of(lambda: adapter.acquire_lock("x", "me")) == lease_calls
-    assert await calls.of(lambda: adapter.release_lock("x", "me")) == lease_calls
+    # The lock as this adapter's last change left it: one conditional append.
+    assert await calls.of(lambda: adapter.acquire_lock("x", "me")) == {"_append": 1}
+    assert await calls.of(lambda: adapter.release_lock("x", "me")) == {"_append": 1}
+
+
+async def test_a_lock_changed_elsewhere_is_read_again_never_refused_from_the_kept_view(
+    adapter: HubPersistenceAdapter,
+) -> None:
+    """The adapter keeps each lock as its last change left it; another
+    writer's change makes that view stale: a grant then loses its race and
+    reads again, and a refusal is only ever given after reading the lock."""
+    await adapter.save_instance(HUB, Instance("m", config=OllamaConfig(max_concurrent=1)))
+    elsewhere = LeaseService(await adapter.session.store())  # another process's service
+    assert await adapter.acquire_lock("m", "here")  # kept: held by "here"
+    [held] = await elsewhere.holders(HUB, "m")
+    assert await elsewhere.release(HUB, "m", "here", held.token)  # "here" elsewhere lets go
+    assert await adapter.acquire_lock("m", "next")  # the kept view said full: read, granted
+    await adapter.release_lock("m", "next")
+    assert await adapter.acquire_lock("m", "here")
+    await adapter.release_lock("m", "here")  # kept: free, at its version
+    theirs = await elsewhere.acquire(HUB, "m", "there", ttl=30, capacity=1)
+    assert theirs is not None  # the kept view is stale now
+    assert not await adapter.acquire_lock("m", "here")  # refused after reading the lock
+    assert await elsewhere.release(HUB, "m", "there", theirs.token)
+    assert await adapter.acquire_lock("m", "here")  # the kept view said held: read again
+    assert await adapter.get_lock_owner("m") == "here"
