@@ -1,5 +1,5 @@
-"""The queue read model: a pure fold of a hub's queue stream to what the
-hub reports — depth, the oldest wait, and the history of wait times.
+"""The queue fold: a pure function of a hub's queue stream to what the hub
+reports — depth, the oldest wait, and the history of wait times.
 
     stats = QueueStats()
     for recorded in queue_events:
