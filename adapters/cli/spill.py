@@ -65,33 +65,36 @@ async def verify_command(run: Run, path: Path) -> None:
 @options(json=False, hub=False)
 async def drain_command(run: Run, path: Path) -> None:
     """Append a spill file's events to the log at --url, in order, then empty
-    it.  Damage is cut first (kept in PATH.damaged-OFFSET) and reported; a
-    drain that stops half-way may be run again: nothing is doubled.  Do not
-    run it on the file of a recorder that is running (it is locked).
+    it.  A file that is not a spill file is refused and left as it was.
+    Damage is cut first (kept in PATH.damaged-OFFSET), what precedes it is
+    drained, and the exit status is 1, as for verify; a drain that stops
+    half-way may be run again: nothing is doubled.  Do not run it on the file
+    of a recorder that is running (it is locked).
 
     Example:  hublog spill drain ./spill/node-a.spill --url postgresql://gleitzeit@db/gleitzeit
     """
-    spill_file = await _open(path)
-    try:
-        if spill_file.damage is not None:
-            click.echo(
-                f"{path}: {spill_file.damage}; kept in {path.name}.damaged-{spill_file.damage.offset}",
-                err=True,
-            )
-        async with open_store(run.url) as store:
+    async with open_store(run.url) as store:  # first: a wrong --url leaves the file as it was
+        spill_file = await _open(path)
+        try:
             result = await drain(store, spill_file)
-    finally:
-        spill_file.close()
+        finally:
+            spill_file.close()
     click.echo(f"drained {result.events} events in {result.batches} records into {run.where}")
     for hub, n in sorted(result.by_hub.items()):
         click.echo(f"  {hub}: {n} events")
     for line in result.rejected:
         click.echo(f"  refused: {line}", err=True)
-    if result.rejected:
+    damage = spill_file.damage
+    if damage is not None:
+        click.echo(
+            f"{path}: {damage}; the damaged bytes are kept in {path.name}.damaged-{damage.offset}",
+            err=True,
+        )
+    if result.rejected or damage is not None:
         raise click.exceptions.Exit(1)
 
 
 async def _open(path: Path) -> SpillFile:
     import anyio
 
-    return await anyio.to_thread.run_sync(SpillFile, path)
+    return await anyio.to_thread.run_sync(lambda: SpillFile(path, create=False))

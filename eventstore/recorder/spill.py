@@ -16,6 +16,10 @@ is the *damage*.  Opening the file for writing cuts it there, after copying
 what followed to ``<file>.damaged-<offset>`` (kept for a post-mortem, never
 read again), so a crash mid-write costs at most the batch being written —
 which was never acknowledged — and never a refusal to start.
+
+Opened to be drained (``SpillFile(path, create=False)``, what ``hublog spill
+drain`` does), a file that does not begin with the header is refused and
+left exactly as it was: it is someone else's file, not a damaged spill file.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ from .errors import SpillFileError
 MAGIC = b"HUBLOGSPILL\x01"
 HEADER = struct.Struct("<II")
 MAX_RECORD = 256 * 1024 * 1024  # a length above this is damage, not a record
+NOT_A_SPILL_FILE = "not a spill file header"
 
 
 class SpillEvent(msgspec.Struct, array_like=True, frozen=True):
@@ -84,6 +89,11 @@ class Scan:
     def events(self) -> int:
         return sum(len(batch.events) for _, batch in self.records)
 
+    @property
+    def foreign(self) -> bool:
+        """The file does not begin with the spill header: not a spill file at all."""
+        return self.damage is not None and self.damage.reason == NOT_A_SPILL_FILE
+
 
 def scan(path: Path) -> Scan:
     """Read every valid record of the spill file at ``path`` (read only).
@@ -104,7 +114,7 @@ def scan_file(file: IO[bytes]) -> Scan:
         # torn while being created, or overwritten: damage at 0, never a refusal
         result.end = 0
         if data:
-            why = "torn file header" if MAGIC.startswith(data) else "not a spill file header"
+            why = "torn file header" if MAGIC.startswith(data) else NOT_A_SPILL_FILE
             result.damage = Damage(0, why, len(data))
         return result
     offset = len(MAGIC)
@@ -146,27 +156,41 @@ class SpillFile:
     """One recorder's spill file, held open and locked (``flock``) by it.
 
     Opening cuts a damaged tail (see the module doc); ``damage`` says what
-    was cut.  Methods are synchronous and may block on the disk: the
-    recorder calls them in a worker thread.
+    was cut.  With ``create=False`` (draining a file someone points at) a
+    missing file or one without the spill header is refused, untouched.
+    Methods are synchronous and may block on the disk: the recorder calls
+    them in a worker thread.
+
+    Raises: SpillFileError (not writable, locked by another process; with
+    ``create=False`` also missing or not a spill file).
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, create: bool = True) -> None:
         self.path = path
         self.damage: Damage | None = None
-        self._file = self._open(path)
+        self._file = self._open(path, create=create)
         scanned = scan_file(self._file)
+        if scanned.foreign and not create:
+            self._file.close()
+            raise SpillFileError(
+                f"{path} is not a spill file (it does not begin with the spill header "
+                f"{MAGIC!r}): left as it was"
+            )
         if scanned.damage is not None:
             self._cut(scanned)
         self.records = len(scanned.records)
         self.end = scanned.end  # 0: the header is written with the first batch
 
     @staticmethod
-    def _open(path: Path) -> IO[bytes]:
-        """Raises: SpillFileError (not writable, or locked by another process)."""
+    def _open(path: Path, *, create: bool) -> IO[bytes]:
+        """Raises: SpillFileError (missing, not writable, or locked by another process)."""
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+            if create:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_RDWR | (os.O_CREAT if create else 0), 0o600)
             file = os.fdopen(fd, "r+b")
+        except FileNotFoundError as exc:
+            raise SpillFileError(f"no spill file at {path}") from exc
         except OSError as exc:
             raise SpillFileError(f"cannot open spill file {path}: {exc}") from exc
         try:

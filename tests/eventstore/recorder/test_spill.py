@@ -6,11 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from adapters.cli import main
 from adapters.memory import MemoryEventStore
-from eventstore.recorder import MAGIC, SpillFile, drain, scan
+from eventstore.recorder import MAGIC, SpillFile, SpillFileError, drain, scan
 from eventstore.recorder.spill import SpillBatch, SpillEvent
 from tests import backends
 from tests.eventstore.recorder.conftest import HUB, check
@@ -86,23 +84,22 @@ async def test_a_file_that_is_not_a_spill_file_is_damage_at_zero(tmp_path: Path)
     assert path.read_bytes() in (b"", MAGIC)
 
 
-def test_the_cli_verifies_and_drains(tmp_path: Path) -> None:
-    path = tmp_path / "d.spill"
-    write_spill(path, 3)
-    with path.open("ab") as f:
-        f.write(b"\x10\x00\x00\x00torn")
-    url = f"sqlite:///{tmp_path / 'log.db'}"
-    runner = CliRunner()
+def test_opened_to_drain_a_file_without_the_spill_header_is_refused_untouched(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "pool.jsonl"
+    content = b'{"hub_id": "demo-pool", "position": 1}\n' * 20
+    path.write_bytes(content)
 
-    verify = runner.invoke(main, ["spill", "verify", str(path)])
-    assert verify.exit_code == 1
-    assert "3 records, 9 events" in verify.output
-    assert f"damage at offset {path.stat().st_size - 8}" in verify.output
+    with pytest.raises(SpillFileError, match="is not a spill file"):
+        SpillFile(path, create=False)
 
-    drained = runner.invoke(main, ["spill", "drain", str(path), "--url", url])
-    assert drained.exit_code == 0, drained.output
-    assert "drained 9 events in 3 records" in drained.output
-    again = runner.invoke(main, ["spill", "verify", str(path)])
-    assert again.exit_code == 0 and "0 records" in again.output
-    events = runner.invoke(main, ["events", "--url", url, "--hub", HUB, "--json"])
-    assert len(events.output.splitlines()) == 9
+    assert path.read_bytes() == content
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pool.jsonl"]
+
+
+def test_opened_to_drain_a_missing_file_is_refused_not_created(tmp_path: Path) -> None:
+    with pytest.raises(SpillFileError, match="no spill file at"):
+        SpillFile(tmp_path / "typo.spill", create=False)
+
+    assert list(tmp_path.iterdir()) == []
