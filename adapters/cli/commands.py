@@ -14,10 +14,18 @@ import os
 import click
 
 from . import files, inspect, maintain, spill
-from .common import URL_HELP
+from .common import URL_HELP, shell_conventions
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class Hublog(click.Group):
+    """The group, with Ctrl-C and a closed pipe handled as shells expect."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        with shell_conventions():
+            return super().invoke(ctx)
+
+
+@click.group(cls=Hublog, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--url", "-u", help=URL_HELP)
 @click.option("--debug", is_flag=True, help="Show a traceback on errors.")
 @click.pass_context

@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import functools
 import os
+import signal
 import sys
-from collections.abc import Awaitable, Callable
+import threading
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -22,6 +25,7 @@ from eventstore import EventStoreError
 from .. import urls
 
 DEFAULT_URL = "sqlite:///hublog.db"
+INTERRUPTED = 130  # 128 + SIGINT: what a shell reports for a command Ctrl-C ended
 URL_HELP = (
     "Store URL: sqlite:///file.db, postgresql://…, redis://…, memory://. Default: from "
     "GLEITZEIT_HUB_PERSISTENCE (+ GLEITZEIT_SQL_URL / GLEITZEIT_REDIS_URL), then HUBLOG_URL, "
@@ -108,12 +112,40 @@ def guarded(run: Run, call: Callable[[], Any]) -> Any:
         return call()
     except (click.ClickException, click.exceptions.Exit, click.Abort):
         raise
-    except KeyboardInterrupt:
-        raise click.Abort() from None
     except Exception as exc:
         if run.debug:
             raise
         raise click.ClickException(describe(_innermost(exc), run.url)) from None
+
+
+@contextmanager
+def shell_conventions() -> Iterator[None]:
+    """Ctrl-C ends the command at once with status 130, silently.
+
+    Ctrl-C does not unwind: a worker thread blocked in a driver call (or an
+    idle one the interrupted event loop never told to stop) would keep the
+    interpreter from exiting, for minutes.  Ending the process is as safe
+    as the SIGKILL every backend and the spill file are built to survive:
+    a transaction not committed is not in the log, and nothing else is
+    written in place.
+    """
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGINT, _end_interrupted)
+    try:
+        yield
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+
+
+def _end_interrupted(signum: int, frame: object) -> None:
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError, RuntimeError):  # a closed pipe, a write it interrupted
+            pass
+    os._exit(INTERRUPTED)
 
 
 def _innermost(exc: BaseException) -> BaseException:
