@@ -5,6 +5,7 @@ errors into a one-line message and exit status 1."""
 
 from __future__ import annotations
 
+import errno
 import functools
 import os
 import signal
@@ -26,6 +27,7 @@ from .. import urls
 
 DEFAULT_URL = "sqlite:///hublog.db"
 INTERRUPTED = 130  # 128 + SIGINT: what a shell reports for a command Ctrl-C ended
+CLOSED_PIPE = 141  # 128 + SIGPIPE: what `cat big | head -1` leaves behind
 URL_HELP = (
     "Store URL: sqlite:///file.db, postgresql://…, redis://…, memory://. Default: from "
     "GLEITZEIT_HUB_PERSISTENCE (+ GLEITZEIT_SQL_URL / GLEITZEIT_REDIS_URL), then HUBLOG_URL, "
@@ -107,20 +109,27 @@ def options(*, json: bool = True, hub: bool = True) -> Callable[[Callable[..., A
 
 
 def guarded(run: Run, call: Callable[[], Any]) -> Any:
-    """``call()``; hublog errors and driver errors become one line, exit 1."""
+    """``call()``; hublog errors and driver errors become one line, exit 1.
+
+    A closed stdout (``| head``) is passed on to :func:`shell_conventions`.
+    """
     try:
         return call()
     except (click.ClickException, click.exceptions.Exit, click.Abort):
         raise
     except Exception as exc:
+        innermost = _innermost(exc)
+        if _closed_pipe(innermost):
+            raise innermost from None
         if run.debug:
             raise
-        raise click.ClickException(describe(_innermost(exc), run.url)) from None
+        raise click.ClickException(describe(innermost, run.url)) from None
 
 
 @contextmanager
 def shell_conventions() -> Iterator[None]:
-    """Ctrl-C ends the command at once with status 130, silently.
+    """Ctrl-C ends the command at once with status 130, silently; a closed
+    stdout ends it quietly with status 141.
 
     Ctrl-C does not unwind: a worker thread blocked in a driver call (or an
     idle one the interrupted event loop never told to stop) would keep the
@@ -134,6 +143,11 @@ def shell_conventions() -> Iterator[None]:
         previous = signal.signal(signal.SIGINT, _end_interrupted)
     try:
         yield
+    except OSError as exc:
+        if not _closed_pipe(exc):
+            raise
+        _silence_stdout()
+        raise click.exceptions.Exit(CLOSED_PIPE) from None
     finally:
         if previous is not None:
             signal.signal(signal.SIGINT, previous)
@@ -146,6 +160,20 @@ def _end_interrupted(signum: int, frame: object) -> None:
         except (OSError, ValueError, RuntimeError):  # a closed pipe, a write it interrupted
             pass
     os._exit(INTERRUPTED)
+
+
+def _closed_pipe(exc: BaseException) -> bool:
+    return isinstance(exc, OSError) and exc.errno == errno.EPIPE
+
+
+def _silence_stdout() -> None:
+    """What is still buffered goes nowhere, so exiting does not fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # not a real file (a test's runner): nothing buffered to lose
+        pass
 
 
 def _innermost(exc: BaseException) -> BaseException:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 HUBLOG = str(Path(sys.executable).with_name("hublog"))
 INTERRUPTED = 130  # 128 + SIGINT, what a shell reports for a command Ctrl-C ended
+CLOSED_PIPE = 141  # 128 + SIGPIPE, what `cat big | head -1` leaves behind
 
 
 def start(*args: str) -> subprocess.Popen[str]:
@@ -60,3 +61,20 @@ def test_ctrl_c_ends_a_demo_being_recorded_with_status_130(tmp_path: Path) -> No
     assert code == INTERRUPTED, err
     assert took < 1.0
     assert "Traceback" not in err and "Aborted" not in err
+
+
+def test_a_closed_pipe_ends_the_listing_quietly(sqlite_demo: str) -> None:
+    for command in (
+        ["events", "--hub", "demo-pool"],
+        ["export", "--hub", "demo-pool", "-o", "-"],
+        ["timeline", "--hub", "demo-pool", "--instance", "ollama-2"],
+        ["events", "--hub", "demo-pool", "--json"],
+    ):
+        with start(*command, "--url", sqlite_demo) as process:
+            assert process.stdout is not None and process.stderr is not None
+            process.stdout.close()  # `| head -0`: whatever it writes meets a closed pipe
+            code = process.wait(timeout=60)
+            err = process.stderr.read()
+
+        assert "Broken pipe" not in err and "Traceback" not in err and "Error" not in err, err
+        assert code == CLOSED_PIPE, (command, err)
