@@ -72,13 +72,20 @@ def backend_package(parsed: urls.StoreURL) -> Any:
     return importlib.import_module(entry.package)
 
 
-def create_store(url: str, **options: Any) -> EventStore:
+def create_store(
+    url: str, *, read_only: bool = False, create: bool = True, **options: Any
+) -> EventStore:
     """The store for ``url``, not yet connected (see :func:`open_store`).
 
-    Raises: StoreConfigurationError for an unknown scheme, a malformed URL or
-    a bad option (the message names the URL, password redacted).
+    Raises: StoreConfigurationError for an unknown scheme, a malformed URL,
+    a bad option (the message names the URL, password redacted), or with
+    ``read_only`` / ``create=False`` a SQLite file that does not exist.
     """
     parsed = parse(url)
+    if parsed.backend == "sqlite" and (read_only or not create):
+        options.update(read_only=read_only, create=create)
+        if read_only:
+            options.setdefault("auto_migrate", False)
     store: EventStore = backend_package(parsed).create_store(parsed, **options)
     return store
 
@@ -109,14 +116,21 @@ class open_store:
     A SQLite file that does not exist yet is created and migrated; any other
     database must have been migrated (``hublog db upgrade URL``).
 
+    ``read_only=True`` (what a reader such as ``hublog events`` wants): a
+    SQLite file must exist and is opened read-only; ``create=False``: it
+    must exist.  A server's database is never created by opening it, and
+    memory holds nothing to protect, so both change nothing there.
+
     Raises:
         StoreConfigurationError: unknown scheme, malformed URL or bad option.
         SchemaVersionError: the database's schema is missing, older or newer.
         BackendUnavailable: the server did not answer.
     """
 
-    def __init__(self, url: str, **options: Any) -> None:
-        self._store = create_store(url, **options)
+    def __init__(
+        self, url: str, *, read_only: bool = False, create: bool = True, **options: Any
+    ) -> None:
+        self._store = create_store(url, read_only=read_only, create=create, **options)
 
     async def _open(self) -> EventStore:
         try:

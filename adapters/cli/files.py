@@ -35,7 +35,7 @@ async def report_command(run: Run, since: str | None, until: str | None, output:
     Example:  hublog report --hub demo-pool --since 30m -o incident.html
     """
     span = window(since, until, None, None)
-    async with open_store(run.url) as store, readmodel_store_for(store) as storage:
+    async with open_store(run.url, read_only=True) as store, readmodel_store_for(store) as storage:
         hub = await one_hub(store, run.hub, run.where, "report")
         data = await report.collect(store, storage, hub, span, run.where)
     output.write_text(report_html.render(data), encoding="utf-8")
@@ -75,7 +75,7 @@ async def export_command(
     """
     selection = event_filter(stream, instance, type_names, correlation, None)
     span = window(since, until, from_position, to_position)
-    async with open_store(run.url, codec=jsonl.RAW_CODEC) as store:
+    async with open_store(run.url, codec=jsonl.RAW_CODEC, read_only=True) as store:
         hubs = await hubs_in_scope(store, run.hub, run.where)
         if not hubs:
             raise EmptyRange(f"{run.where} holds no hubs: nothing to export")

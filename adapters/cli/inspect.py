@@ -34,7 +34,7 @@ async def hubs(run: Run) -> None:
 
     Example:  hublog --url sqlite:///hublog.db hubs
     """
-    async with open_store(run.url) as store:
+    async with open_store(run.url, read_only=True) as store:
         rows = []
         for hub_id in await hubs_in_scope(store, run.hub, run.where):
             head = await store.head(hub_id)
@@ -157,7 +157,7 @@ async def events(
         from_position = after + 1
     selection = event_filter(stream, instance, type_names, correlation, limit)
     span = window(since, until, from_position, to_position)
-    async with open_store(run.url) as store:
+    async with open_store(run.url, read_only=True) as store:
         hubs = await hubs_in_scope(store, hub_id or run.hub, run.where)
         if follow and len(hubs) != 1:
             hubs = [await one_hub(store, hub_id or run.hub, run.where, "--follow")]
@@ -212,7 +212,7 @@ async def state_command(run: Run, at: str) -> None:
     Example:  hublog state --hub demo-pool --at 10m
     """
     point = parse_point(at, "--at")
-    async with open_store(run.url) as store, readmodel_store_for(store) as storage:
+    async with open_store(run.url, read_only=True) as store, readmodel_store_for(store) as storage:
         for hub in await hubs_in_scope(store, run.hub, run.where):
             view = await state.view_at(store, storage, hub, point)
             if run.as_json:
@@ -232,7 +232,7 @@ async def diff_command(run: Run, a: str, b: str) -> None:
     Example:  hublog diff --hub demo-pool @100 @400
     """
     first, second = parse_point(a, "A"), parse_point(b, "B")
-    async with open_store(run.url) as store, readmodel_store_for(store) as storage:
+    async with open_store(run.url, read_only=True) as store, readmodel_store_for(store) as storage:
         for hub in await hubs_in_scope(store, run.hub, run.where):
             before, after, changes = await diffs.diff(store, storage, hub, first, second)
             if run.as_json:
@@ -282,7 +282,7 @@ async def timeline_command(run: Run, instance: str, since: str | None) -> None:
     Example:  hublog timeline --hub demo-pool --instance ollama-2
     """
     point = None if since is None else parse_point(since, "--since")
-    async with open_store(run.url) as store:
+    async with open_store(run.url, read_only=True) as store:
         hub = await _instance_hub(store, run, instance)
         entries, checks = await timeline.timeline(store, hub, instance, point)
     if run.as_json:
@@ -315,7 +315,7 @@ async def metrics_command(
 
     Example:  hublog metrics --hub demo-pool --instance ollama-2 --resolution 1m
     """
-    async with open_store(run.url) as store:
+    async with open_store(run.url, read_only=True) as store:
         hub = await _instance_hub(store, run, instance)
         start = None if since is None else await _time(store, hub, since, "--since")
         end = None if until is None else await _time(store, hub, until, "--until")

@@ -34,7 +34,7 @@ async def verify_command(run: Run, projections: bool) -> None:
     Example:  hublog verify --hub demo-pool --projections
     """
     findings: list[verifying.Finding] = []
-    async with open_store(run.url, codec=RAW_CODEC) as raw:
+    async with open_store(run.url, codec=RAW_CODEC, read_only=True) as raw:
         hubs = await hubs_in_scope(raw, run.hub, run.where)
         for hub in hubs:
             count, found = await verifying.verify_hub(raw, hub)
@@ -42,7 +42,10 @@ async def verify_command(run: Run, projections: bool) -> None:
             if not run.as_json:
                 click.echo(f"hub {hub}: {count} events read, {len(found)} findings", err=True)
     if projections:
-        async with open_store(run.url) as store, readmodel_store_for(store) as storage:
+        async with (
+            open_store(run.url, read_only=True) as store,
+            readmodel_store_for(store) as storage,
+        ):
             for hub in hubs:
                 findings += await verifying.verify_projections(store, storage, hub)
     for finding in findings:
@@ -69,7 +72,7 @@ async def rebuild_command(run: Run, names: tuple[str, ...]) -> None:
     """
     chosen = choose(names)
     report = _reporter(sys.stderr.isatty())
-    async with open_store(run.url) as store, readmodel_store_for(store) as storage:
+    async with open_store(run.url, create=False) as store, readmodel_store_for(store) as storage:
         for hub in await hubs_in_scope(store, run.hub, run.where):
             for projection in chosen:
                 done = await rebuild_one(store, storage, projection, hub, report)
@@ -203,12 +206,12 @@ def db_current(url: str | None) -> None:
 
 
 def _migrate(url: str, *, upgrade: bool) -> str | None:
-    from ..sql import create_engine, migrations
+    from ..sql import SQLSettings, create_engine, migrations
 
     parsed = parse(url)
     if parsed.backend not in ("sqlite", "postgresql"):
         raise click.ClickException(f"{parsed.redacted} is not an SQL database: nothing to migrate")
-    engine = create_engine(url)
+    engine = create_engine(SQLSettings.from_url(parsed, read_only=not upgrade))
     try:
         with engine.connect().execution_options(hublog_write=True) as conn:
             if upgrade:

@@ -201,7 +201,8 @@ def test_a_bad_keyword_is_refused_even_when_the_url_has_a_good_value() -> None:
 def test_an_unknown_sql_keyword_is_refused_naming_it_and_the_known_ones() -> None:
     assert refused(SQLSettings.from_url, PG, sslmode="require", bogus=1, listen=None) == (
         f"unknown option(s) bogus, sslmode for {PG_SHOWN!r}; known: auto_migrate, "
-        "change_check_interval, listen, max_event_bytes, poll_interval, pool_size, synchronous"
+        "change_check_interval, create, listen, max_event_bytes, poll_interval, pool_size, "
+        "read_only, synchronous"
     )
 
 
