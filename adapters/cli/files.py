@@ -75,7 +75,10 @@ async def export_command(
     """
     selection = event_filter(stream, instance, type_names, correlation, None)
     span = window(since, until, from_position, to_position)
-    async with open_store(run.url, codec=jsonl.RAW_CODEC, read_only=True) as store:
+    async with (
+        open_store(run.url, codec=jsonl.RAW_CODEC, read_only=True) as store,
+        readmodel_store_for(store) as storage,
+    ):
         hubs = await hubs_in_scope(store, run.hub, run.where)
         if not hubs:
             raise EmptyRange(f"{run.where} holds no hubs: nothing to export")
@@ -84,7 +87,7 @@ async def export_command(
             for hub in hubs:
                 after, last = await span.positions(store, hub)
                 chosen = type(selection)(**{**selection.__dict__, "after": after, "last": last})
-                written += await jsonl.export(store, [hub], chosen, out)
+                written += await jsonl.export(store, [hub], chosen, out, storage=storage)
     click.echo(f"exported {written} events of {', '.join(hubs)} to {output}", err=True)
 
 
@@ -100,8 +103,8 @@ async def import_command(run: Run, path: Path) -> None:
 
     Example:  hublog --url sqlite:///incident.db import pool.jsonl
     """
-    async with open_store(run.url) as store:
-        result = await jsonl.import_file(store, path)
+    async with open_store(run.url) as store, readmodel_store_for(store) as storage:
+        result = await jsonl.import_file(store, path, storage=storage)
     if run.as_json:
         echo_json(
             {
@@ -109,12 +112,16 @@ async def import_command(run: Run, path: Path) -> None:
                 "written": result.written,
                 "skipped": result.skipped,
                 "unreadable": result.unreadable,
+                "partial": {hub: h.describe() for hub, h in result.headers.items()},
             }
         )
         return
     for hub in result.written:
+        header = result.headers.get(hub)
+        holds = "" if header is None else f" (the export held {header.describe()})"
         click.echo(
-            f"hub {hub}: {result.written[hub]} events imported, {result.skipped[hub]} already there"
+            f"hub {hub}: {result.written[hub]} events imported, "
+            f"{result.skipped[hub]} already there{holds}"
         )
     if result.unreadable:
         click.echo(f"{result.unreadable} records with unreadable envelopes not imported", err=True)

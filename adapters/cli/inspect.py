@@ -15,6 +15,7 @@ from .. import open_store, readmodel_store_for
 from ..replay import diff as diffs
 from ..replay import lines, state, table, timeline
 from ..replay import metrics as metric_series
+from ..replay.coverage import coverage
 from ..replay.errors import InvalidInput
 from ..replay.filters import EventFilter, Window, select_events
 from ..replay.scope import hubs_in_scope, one_hub
@@ -214,11 +215,11 @@ async def state_command(run: Run, at: str) -> None:
     point = parse_point(at, "--at")
     async with open_store(run.url, read_only=True) as store, readmodel_store_for(store) as storage:
         for hub in await hubs_in_scope(store, run.hub, run.where):
-            view = await state.view_at(store, storage, hub, point)
+            shown = await state.state(store, storage, hub, point)
             if run.as_json:
-                echo_json(state.as_json(view))
+                echo_json(state.as_json(shown))
             else:
-                click.echo("\n".join(state.lines(view)) + "\n")
+                click.echo("\n".join(state.lines(shown)) + "\n")
 
 
 @click.command("diff")
@@ -240,6 +241,9 @@ async def diff_command(run: Run, a: str, b: str) -> None:
                     echo_json(change.as_json(hub, before.position, after.position))
                 continue
             click.secho(f"hub {hub}: position {before.position} -> {after.position}", bold=True)
+            partial = (await coverage(store, storage, hub)).line()
+            if partial:
+                click.echo(f"  {partial}")
             for change in changes:
                 click.echo("\n".join(change.lines()))
             if not changes:

@@ -14,6 +14,7 @@ from eventstore import EventStoreError
 
 from .. import open_store, readmodel_store_for, urls
 from ..replay import verify as verifying
+from ..replay.coverage import coverage
 from ..replay.jsonl import RAW_CODEC
 from ..replay.lines import text_line
 from ..replay.rebuild import Progress, choose, rebuild_one
@@ -34,10 +35,14 @@ async def verify_command(run: Run, projections: bool) -> None:
     Example:  hublog verify --hub demo-pool --projections
     """
     findings: list[verifying.Finding] = []
-    async with open_store(run.url, codec=RAW_CODEC, read_only=True) as raw:
+    async with (
+        open_store(run.url, codec=RAW_CODEC, read_only=True) as raw,
+        readmodel_store_for(raw) as kept,
+    ):
         hubs = await hubs_in_scope(raw, run.hub, run.where)
         for hub in hubs:
-            count, found = await verifying.verify_hub(raw, hub)
+            held = await coverage(raw, kept, hub)
+            count, found = await verifying.verify_hub(raw, hub, held)
             findings += found
             if not run.as_json:
                 click.echo(f"hub {hub}: {count} events read, {len(found)} findings", err=True)

@@ -1,6 +1,10 @@
 """``hublog diff A B``: what changed in a hub between two points: instances
 that appeared or disappeared, status changes, lease changes, each with the
-events of the log between A and B that are responsible."""
+events of the log between A and B that are responsible.
+
+On a log that starts late (:mod:`.coverage`) an instance registered before
+it is never "appeared" or "disappeared": its status changes are read from
+the log, as ``state`` shows them."""
 
 from __future__ import annotations
 
@@ -13,10 +17,11 @@ from eventstore import RecordedEvent, streams
 from eventstore.store import EventStore
 from projections import HubView, ReadModelStore
 
+from .coverage import coverage
 from .errors import EmptyRange
 from .filters import events_between
 from .lines import json_line, text_line
-from .state import view_at
+from .state import registered_earlier, view_at
 from .timeparse import Point
 
 INSTANCE_TYPES = frozenset(
@@ -64,6 +69,8 @@ async def diff(
             f"{a.text} (position {before.position}); give the earlier point first"
         )
     changes = _instance_changes(before, after) + _lease_changes(before, after)
+    if (await coverage(store, storage, hub_id)).partial:
+        changes += await _earlier_changes(store, before, after)
     await _attach_events(store, hub_id, before.position, after.position, changes)
     return before, after, changes
 
@@ -80,6 +87,17 @@ def _instance_changes(a: HubView, b: HubView) -> list[Change]:
             changes.append(Change("disappeared", iid, old.status.value if old else "", "absent"))
         elif old is not None and new is not None and old.status != new.status:
             changes.append(Change("status", iid, old.status.value, new.status.value))
+    return changes
+
+
+async def _earlier_changes(store: EventStore, a: HubView, b: HubView) -> list[Change]:
+    """Status changes of instances registered before the log starts."""
+    was = {e.instance_id: e.status for e in await registered_earlier(store, a)}
+    changes = []
+    for earlier in await registered_earlier(store, b):
+        old = was.get(earlier.instance_id, "unknown")
+        if old != earlier.status:
+            changes.append(Change("status", earlier.instance_id, old, earlier.status))
     return changes
 
 
