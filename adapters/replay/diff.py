@@ -37,6 +37,8 @@ class Change:
     before: str
     after: str
     events: list[RecordedEvent] = field(default_factory=list)
+    via: list[str] = field(default_factory=list)
+    """The statuses an instance went through between the points."""
 
     def as_json(self, hub_id: str, a: int, b: int) -> dict[str, Any]:
         return {
@@ -47,11 +49,14 @@ class Change:
             "subject": self.subject,
             "before": self.before,
             "after": self.after,
+            "via": self.via,
             "events": [json.loads(json_line(e)) for e in self.events],
         }
 
     def lines(self) -> list[str]:
         head = f"{self.kind:<11} {self.subject}: {self.before} -> {self.after}"
+        if self.via:
+            head += f" (in between: {', '.join(self.via)})"
         return [head, *("      " + text_line(e) for e in self.events)]
 
 
@@ -119,16 +124,43 @@ def _holders(view: HubView, resource: str) -> list[str]:
 async def _attach_events(
     store: EventStore, hub_id: str, start: int, end: int, changes: list[Change]
 ) -> None:
+    """Give each change its events; an instance whose status changed and came
+    back between the points is a change too (``healthy -> healthy``, with
+    what it went through)."""
     by_stream: dict[str, Change] = {}
     for change in changes:
         name = change.subject
         key = streams.lease(name) if change.kind == "lease" else streams.instance(name)
         by_stream[key] = change
-    if not by_stream or end <= start:
+    if end <= start:
         return
     async with aclosing(events_between(store, hub_id, start, end)) as events:
         async for event in events:
             found = by_stream.get(event.stream)
+            if found is None and event.type == "HealthChanged" and event.is_readable:
+                payload: Any = event.event
+                status = payload.from_status.value
+                found = by_stream[event.stream] = Change(
+                    "status", streams.entity_of(event.stream) or "", status, status
+                )
+                changes.append(found)
             wanted = LOCK_TYPES if event.stream.startswith("lock/") else INSTANCE_TYPES
             if found is not None and event.type in wanted:
                 found.events.append(event)
+    for change in changes:
+        if change.kind == "status":
+            change.via = _via(change)
+    changes.sort(key=_order)
+
+
+def _via(change: Change) -> list[str]:
+    went: list[str] = [
+        e.event.to_status.value  # type: ignore[attr-defined]
+        for e in change.events
+        if e.type == "HealthChanged" and e.is_readable
+    ]
+    return went[:-1] if went and went[-1] == change.after else went
+
+
+def _order(change: Change) -> tuple[bool, str]:
+    return change.kind == "lease", change.subject
