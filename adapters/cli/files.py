@@ -9,7 +9,7 @@ import click
 from .. import open_store, readmodel_store_for
 from ..replay import jsonl, report, report_html
 from ..replay.errors import EmptyRange
-from ..replay.scope import hubs_in_scope, one_hub
+from ..replay.scope import hubs_in_scope, hubs_with_instance, one_hub, unknown_instance
 from .common import Run, echo_json, options
 from .inspect import event_filter, filter_options, window
 
@@ -82,6 +82,9 @@ async def export_command(
         hubs = await hubs_in_scope(store, run.hub, run.where)
         if not hubs:
             raise EmptyRange(f"{run.where} holds no hubs: nothing to export")
+        if instance is not None and not await hubs_with_instance(store, hubs, instance):
+            async with open_store(run.url, read_only=True) as decoding:  # raw reads list nothing
+                raise await unknown_instance(decoding, None, hubs, instance, run.where)
         written = 0
         with click.open_file(str(output), "wb") as out:
             for hub in hubs:

@@ -18,10 +18,16 @@ from ..replay import metrics as metric_series
 from ..replay.coverage import coverage
 from ..replay.errors import InvalidInput
 from ..replay.filters import EventFilter, Window, select_events
-from ..replay.scope import hubs_in_scope, one_hub
+from ..replay.scope import (
+    hubs_in_scope,
+    hubs_with_instance,
+    instance_hub,
+    one_hub,
+    unknown_instance,
+)
 from ..replay.sparkline import sparkline
 from ..replay.timeparse import HELP as POINT_HELP
-from ..replay.timeparse import Point, parse_point
+from ..replay.timeparse import parse_point
 from .common import Run, echo_json, options, paint
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -162,6 +168,7 @@ async def events(
         hubs = await hubs_in_scope(store, hub_id or run.hub, run.where)
         if follow and len(hubs) != 1:
             hubs = [await one_hub(store, hub_id or run.hub, run.where, "--follow")]
+        await _check_instance(store, run, hubs, instance, follow)
         shown = 0
         for hub in hubs:
             first, last = await span.positions(store, hub)
@@ -169,6 +176,17 @@ async def events(
             shown += await _list(run, store, hub, chosen, follow, with_hub=len(hubs) > 1)
         if not shown and not run.as_json:
             click.echo(f"no events match in {', '.join(hubs) or 'no hub'}", err=True)
+
+
+async def _check_instance(
+    store: EventStore, run: Run, hubs: list[str], instance: str | None, follow: bool
+) -> None:
+    """Raises: UnknownInstance, unless following (it may yet register)."""
+    if instance is None or await hubs_with_instance(store, hubs, instance):
+        return
+    if not follow:
+        raise await unknown_instance(store, None, hubs, instance, run.where)
+    click.echo(f"no instance {instance!r} in {', '.join(hubs)} yet: waiting for it", err=True)
 
 
 async def _list(
@@ -250,31 +268,6 @@ async def diff_command(run: Run, a: str, b: str) -> None:
                 click.echo("  no instance, status or lease changed")
 
 
-async def _instance_hub(store: EventStore, run: Run, instance: str) -> str:
-    """The hub holding ``instance``: the one named, or the only one that has it.
-
-    Raises: InvalidInput naming the instances there are.
-    """
-    from eventstore import streams
-
-    hubs = await hubs_in_scope(store, run.hub, run.where)
-    having = [h for h in hubs if await store.stream_version(h, streams.instance(instance))]
-    if len(having) == 1:
-        return having[0]
-    if len(having) > 1:
-        raise InvalidInput(
-            f"instance {instance!r} is in hubs {', '.join(having)}: pick one with --hub"
-        )
-    known = []
-    for hub in hubs:
-        view = await state.view_at(store, None, hub, Point("end", position=await store.head(hub)))
-        known += list(view.instances)
-    raise InvalidInput(
-        f"no instance {instance!r} in {', '.join(hubs) or run.where} "
-        f"(instances there: {', '.join(sorted(set(known))) or 'none'})"
-    )
-
-
 @click.command("timeline")
 @click.option("--instance", required=True, help="The instance id, e.g. ollama-2.")
 @click.option("--since", help=f"Only from this point: {POINT_HELP}.")
@@ -287,7 +280,7 @@ async def timeline_command(run: Run, instance: str, since: str | None) -> None:
     """
     point = None if since is None else parse_point(since, "--since")
     async with open_store(run.url, read_only=True) as store:
-        hub = await _instance_hub(store, run, instance)
+        hub = await instance_hub(store, None, run.hub, instance, run.where)
         entries, checks = await timeline.timeline(store, hub, instance, point)
     if run.as_json:
         for entry in entries:
@@ -320,7 +313,7 @@ async def metrics_command(
     Example:  hublog metrics --hub demo-pool --instance ollama-2 --resolution 1m
     """
     async with open_store(run.url, read_only=True) as store:
-        hub = await _instance_hub(store, run, instance)
+        hub = await instance_hub(store, None, run.hub, instance, run.where)
         start = None if since is None else await _time(store, hub, since, "--since")
         end = None if until is None else await _time(store, hub, until, "--until")
         rows = await metric_series.series(

@@ -101,8 +101,13 @@ def test_a_bad_filter(sqlite_demo: str, args: list[str], says: str) -> None:
     assert says in one_line_error(hublog("events", "-u", sqlite_demo, *args))
 
 
-def test_an_unknown_instance_lists_the_instances(sqlite_demo: str) -> None:
-    message = one_line_error(hublog("metrics", "-u", sqlite_demo, "--instance", "ollama-9"))
+@pytest.mark.parametrize(
+    "command",
+    [["metrics"], ["timeline"], ["events"], ["events", "--hub", "demo-pool"], ["export", "-o", "-"]],
+    ids=["metrics", "timeline", "events", "events-hub", "export"],
+)
+def test_an_unknown_instance_lists_the_instances(sqlite_demo: str, command: list[str]) -> None:
+    message = one_line_error(hublog(*command, "-u", sqlite_demo, "--instance", "ollama-9"))
 
     assert "no instance 'ollama-9'" in message and "ollama-1, ollama-2, ollama-3" in message
 
