@@ -14,7 +14,8 @@ import threading
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import Any, Self
 from urllib.parse import urlsplit
 
 import anyio
@@ -204,6 +205,42 @@ def _hide_password(text: str, url: str) -> str:
         if password:
             text = text.replace(password, "***")
     return text
+
+
+class OutputFile:
+    """A file a command writes (``-``: stdout): its open, write and close
+    errors name the file, never the database."""
+
+    def __init__(self, path: Path | str, mode: str = "wb") -> None:
+        self.path = str(path)
+        encoding = None if "b" in mode else "utf-8"
+        self._file = self._call(click.open_file, self.path, mode, encoding)
+
+    def write(self, data: Any) -> int:
+        return int(self._call(self._file.write, data))
+
+    def close(self) -> None:
+        self._call(self._file.close)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _call(self, fn: Callable[..., Any], *args: Any) -> Any:
+        try:
+            return fn(*args)
+        except OSError as exc:
+            if _closed_pipe(exc):
+                raise
+            raise click.ClickException(f"cannot write {self.path}: {exc.strerror or exc}") from None
+
+
+def write_text(path: Path, text: str) -> None:
+    """Raises: click.ClickException naming the file."""
+    with OutputFile(path, "w") as out:
+        out.write(text)
 
 
 def echo_json(data: Any) -> None:

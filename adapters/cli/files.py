@@ -10,7 +10,7 @@ from .. import open_store, readmodel_store_for
 from ..replay import jsonl, report, report_html
 from ..replay.errors import EmptyRange
 from ..replay.scope import hubs_in_scope, hubs_with_instance, one_hub, unknown_instance
-from .common import Run, echo_json, options
+from .common import OutputFile, Run, echo_json, options, write_text
 from .inspect import event_filter, filter_options, window
 
 
@@ -38,7 +38,7 @@ async def report_command(run: Run, since: str | None, until: str | None, output:
     async with open_store(run.url, read_only=True) as store, readmodel_store_for(store) as storage:
         hub = await one_hub(store, run.hub, run.where, "report")
         data = await report.collect(store, storage, hub, span, run.where)
-    output.write_text(report_html.render(data), encoding="utf-8")
+    write_text(output, report_html.render(data))
     click.echo(
         f"wrote {output}: hub {hub}, positions {data.after + 1}..{data.last}, "
         f"{len(data.instances)} instances, {len(data.changes)} status changes"
@@ -86,7 +86,7 @@ async def export_command(
             async with open_store(run.url, read_only=True) as decoding:  # raw reads list nothing
                 raise await unknown_instance(decoding, None, hubs, instance, run.where)
         written = 0
-        with click.open_file(str(output), "wb") as out:
+        with OutputFile(output) as out:
             for hub in hubs:
                 after, last = await span.positions(store, hub)
                 chosen = type(selection)(**{**selection.__dict__, "after": after, "last": last})
