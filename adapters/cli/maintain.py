@@ -99,7 +99,13 @@ def _reporter(terminal: bool) -> Callable[[Progress], None]:
 
 
 @click.command()
-@click.option("--minutes", default=30, show_default=True, help="Simulated minutes.")
+@click.option(
+    "--minutes",
+    type=click.IntRange(min=1),
+    default=30,
+    show_default=True,
+    help="Simulated minutes.",
+)
 @click.option("--seed", default=7, show_default=True, help="Random seed of the simulation.")
 @options(json=False, hub=False)
 async def demo(run: Run, minutes: int, seed: int) -> None:
