@@ -21,7 +21,7 @@ from .coverage import coverage
 from .errors import EmptyRange
 from .filters import events_between
 from .lines import json_line, text_line
-from .state import registered_earlier, view_at
+from .state import registered_earlier, view_in_log
 from .timeparse import Point
 
 INSTANCE_TYPES = frozenset(
@@ -63,10 +63,11 @@ class Change:
 async def diff(
     store: EventStore, storage: ReadModelStore | None, hub_id: str, a: Point, b: Point
 ) -> tuple[HubView, HubView, list[Change]]:
-    """Raises: EmptyRange when B is not after A; InvalidQuery beyond the head."""
+    """Raises: EmptyRange when B is not after A; OutsideLog for a point the
+    log does not cover."""
     before, after = (
-        await view_at(store, storage, hub_id, a),
-        await view_at(store, storage, hub_id, b),
+        await view_in_log(store, storage, hub_id, a),
+        await view_in_log(store, storage, hub_id, b),
     )
     if after.position < before.position:
         raise EmptyRange(

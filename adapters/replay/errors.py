@@ -34,6 +34,11 @@ class InvalidInput(ReplayError, ValueError):
     """A malformed time, a bad filter, an argument that makes no sense."""
 
 
+class OutsideLog(ReplayError, ValueError):
+    """A point (``--at``, ``diff A B``) the log does not cover: a time before
+    its first event or in the future, a position beyond its head."""
+
+
 class EmptyRange(ReplayError, ValueError):
     """A window or range that holds no events at all."""
 

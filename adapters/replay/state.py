@@ -70,8 +70,8 @@ async def view_at(
 async def state(
     store: EventStore, storage: ReadModelStore | None, hub_id: str, point: Point
 ) -> State:
-    """Raises: InvalidQuery for a position beyond the hub's head."""
-    view = await view_at(store, storage, hub_id, point)
+    """Raises: OutsideLog for a point the log does not cover (see :mod:`.timeparse`)."""
+    view = await view_in_log(store, storage, hub_id, point)
     held = await coverage(store, storage, hub_id)
     earlier = await registered_earlier(store, view) if held.partial else []
     return State(view, held, earlier)
@@ -108,6 +108,14 @@ def _seen(seen: Earlier, event: RecordedEvent) -> Earlier:
     if event.type == "InstanceDeregistered":
         return replace(seen, deregistered=True)
     return seen
+
+
+async def view_in_log(
+    store: EventStore, storage: ReadModelStore | None, hub_id: str, point: Point
+) -> HubView:
+    """The hub at ``point``.  Raises: OutsideLog for a point the log does not cover."""
+    position = await point.position_in_log(store, hub_id)
+    return await state_at(store, storage, hub_id, position=position)
 
 
 def as_json(shown: State | HubView) -> dict[str, Any]:

@@ -3,17 +3,25 @@
 ``2025-06-01T12:00:00Z`` (an offset or ``Z``; a time without one is UTC),
 ``15m`` / ``2h`` / ``30s`` / ``1d`` (that long before the backend's clock
 now), ``@1234`` (a log position).
+
+One rule for a point outside the log (:meth:`Point.position_in_log`, what
+``state --at`` and ``diff A B`` use): a point names a moment the log covers
+— ``@0`` (the hub before its first event) to ``@HEAD``, or a time from its
+first event up to the backend's clock now — or it is refused, naming what
+the log covers.  Window bounds (``--since``, ``--until``) are cut to the log
+instead: a window asks for what the log holds within it.
 """
 
 from __future__ import annotations
 
 import re
+from contextlib import aclosing
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from eventstore.store import EventStore
 
-from .errors import InvalidInput
+from .errors import InvalidInput, OutsideLog
 
 _RELATIVE = re.compile(r"^(\d+(?:\.\d+)?)\s*(s|m|h|d|w)$")
 _POSITION = re.compile(r"@([0-9]+)")
@@ -46,11 +54,41 @@ class Point:
             return max(self.position - 1, 0)
         return await store.position_at(hub_id, await self.time_in(store) - _MICROSECOND)
 
+    async def position_in_log(self, store: EventStore, hub_id: str) -> int:
+        """This point as a position of the hub's log, by the module's one rule.
+
+        Raises: OutsideLog naming what the log covers.
+        """
+        if self.position is not None:
+            head = await store.head(hub_id)
+            if self.position > head:
+                raise OutsideLog(
+                    f"position {self.position} is outside hub {hub_id!r}'s log (@0..@{head})"
+                )
+            return self.position
+        when = await self.time_in(store)
+        now = await store.now()
+        if when > now:
+            raise OutsideLog(f"{self.text} is in the future (the log's clock says {_iso(now)})")
+        async with aclosing(store.read_log(hub_id, limit=1)) as events:
+            first = [event async for event in events]
+        if not first or when < first[0].recorded_at:
+            since = f"{_iso(first[0].recorded_at)}, @{first[0].position}" if first else "none"
+            raise OutsideLog(
+                f"{self.text} is before hub {hub_id!r}'s first event ({since}); "
+                "@0 is the hub before it"
+            )
+        return await store.position_at(hub_id, when)
+
     async def time_in(self, store: EventStore) -> datetime:
         if self.ago is not None:
             return await store.now() - self.ago
         assert self.time is not None
         return self.time
+
+
+def _iso(when: datetime) -> str:
+    return when.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def parse_point(text: str, what: str = "time") -> Point:

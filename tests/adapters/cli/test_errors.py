@@ -81,6 +81,22 @@ def test_a_position_beyond_the_log(demo_url: str) -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("command", "says"),
+    [
+        (["state", "--at", "2020-01-01T00:00Z"], "is before hub 'demo-pool''s first event"),
+        (["state", "--at", "2099-01-01T00:00Z"], "is in the future"),
+        (["state", "--at", "@99999"], "position 99999 is outside hub 'demo-pool''s log"),
+        (["diff", "2020-01-01T00:00Z", "@5"], "is before hub 'demo-pool''s first event"),
+        (["diff", "@5", "2099-01-01T00:00Z"], "is in the future"),
+    ],
+)
+def test_a_point_outside_the_log_is_refused_by_one_rule(
+    sqlite_demo: str, command: list[str], says: str
+) -> None:
+    assert says in one_line_error(hublog(*command, "-u", sqlite_demo))
+
+
 @pytest.mark.parametrize("text", ["yesterday", "12:00 tomorrow", "@-3", "15 minutes"])
 def test_a_malformed_time(sqlite_demo: str, text: str) -> None:
     message = one_line_error(hublog("events", "-u", sqlite_demo, "--since", text))
