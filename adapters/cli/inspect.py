@@ -46,19 +46,21 @@ async def hubs(run: Run) -> None:
         for hub_id in await hubs_in_scope(store, run.hub, run.where):
             head = await store.head(hub_id)
             last = [e async for e in store.read_log(hub_id, after=max(head - 1, 0), limit=1)]
-            at = lines.timestamp(last[0].recorded_at) if last else None
+            at = last[0].recorded_at if last else None
             rows.append({"hub_id": hub_id, "head": head, "last_recorded_at": at})
         if run.as_json:
             for row in rows:
-                echo_json(row)
+                echo_json(row)  # times as everywhere in JSON: ISO 8601, UTC, Z
         elif rows:
-            click.echo(
-                "\n".join(
-                    table.render(
-                        ("hub", "head", "last event (UTC)"), [list(r.values()) for r in rows]
-                    )
-                )
-            )
+            body = [
+                [
+                    r["hub_id"],
+                    r["head"],
+                    r["last_recorded_at"] and lines.timestamp(r["last_recorded_at"]),
+                ]
+                for r in rows
+            ]
+            click.echo("\n".join(table.render(("hub", "head", "last event (UTC)"), body)))
         else:
             click.echo(f"no hubs in {run.where} yet", err=True)
 

@@ -5,6 +5,7 @@ command name; the URL from the environment."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from adapters.sql import migrations
@@ -27,6 +28,19 @@ def test_hubs_lists_each_hub_with_its_head(demo_url: str) -> None:
 
     assert [h["hub_id"] for h in listed] == ["demo-pool", "demo-pool-2"]
     assert all(h["head"] > 0 for h in listed)
+
+
+def test_hubs_json_gives_the_last_event_time_in_iso_8601_with_z(sqlite_demo: str) -> None:
+    [listed] = [json.loads(line) for line in hublog("hubs", "--url", sqlite_demo, "--json").lines]
+    [event] = [
+        json.loads(line)
+        for line in hublog(
+            "events", "--url", sqlite_demo, "--json", "--from-position", str(listed["head"])
+        ).lines
+    ]
+
+    assert listed["last_recorded_at"] == event["recorded_at"]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", listed["last_recorded_at"])
 
 
 def test_url_works_before_and_after_the_command_name(demo_url: str) -> None:
