@@ -88,10 +88,13 @@ def options(*, json: bool = True, hub: bool = True) -> Callable[[Callable[..., A
     def decorate(fn: Callable[..., Awaitable[Any]]) -> Any:
         @functools.wraps(fn)
         def wrapper(url: str | None, debug: bool, **kwargs: Any) -> Any:
-            group = click.get_current_context().find_root().obj or {}
+            context = click.get_current_context()
+            group = context.find_root().obj or {}
+            if not hub and group.get("hub"):
+                raise click.UsageError(f"{context.command_path} takes no --hub")
             run = Run(
                 url=url or group.get("url") or default_url(),
-                hub=kwargs.pop("hub", None),
+                hub=kwargs.pop("hub", None) or group.get("hub"),
                 as_json=kwargs.pop("as_json", False),
                 debug=debug or group.get("debug", False),
             )

@@ -181,37 +181,55 @@ def db() -> None:
     """The SQL schema: alembic migrations."""
 
 
-def _db_url(url: str | None) -> Run:
+def _db_url(argument: str | None, url: str | None, debug: bool) -> Run:
     from .common import default_url
 
-    group = click.get_current_context().find_root().obj or {}
-    return Run(url or group.get("url") or default_url(), None, False, group.get("debug", False))
+    if argument and url and argument != url:
+        raise click.UsageError(f"two URLs given: {argument!r} and --url {url!r}")
+    context = click.get_current_context()
+    group = context.find_root().obj or {}
+    if group.get("hub"):
+        raise click.UsageError(f"{context.command_path} takes no --hub")
+    return Run(
+        argument or url or group.get("url") or default_url(),
+        None,
+        False,
+        debug or group.get("debug", False),
+    )
+
+
+_DB_URL = click.option("--url", "-u", help="The SQL database (same as the URL argument).")
+_DB_DEBUG = click.option("--debug", is_flag=True, help="Show a traceback on errors.")
 
 
 @db.command("upgrade")
-@click.argument("url", required=False)
-def db_upgrade(url: str | None) -> None:
+@click.argument("argument", metavar="[URL]", required=False)
+@_DB_URL
+@_DB_DEBUG
+def db_upgrade(argument: str | None, url: str | None, debug: bool) -> None:
     """Migrate an SQL database to this hublog's schema (idempotent).
 
     Example:  hublog db upgrade postgresql://gleitzeit@db.internal/gleitzeit
     """
     from ..sql import migrations  # imported on use: SQLAlchemy and alembic are slow to load
 
-    run = _db_url(url)
+    run = _db_url(argument, url, debug)
     guarded(run, lambda: _migrate(run.url, upgrade=True))
     click.echo(f"{run.where} is at schema revision {migrations.head_revision()}")
 
 
 @db.command("current")
-@click.argument("url", required=False)
-def db_current(url: str | None) -> None:
+@click.argument("argument", metavar="[URL]", required=False)
+@_DB_URL
+@_DB_DEBUG
+def db_current(argument: str | None, url: str | None, debug: bool) -> None:
     """Print the database's schema revision and this hublog's.
 
     Example:  hublog db current sqlite:///hublog.db
     """
     from ..sql import migrations
 
-    run = _db_url(url)
+    run = _db_url(argument, url, debug)
     found = guarded(run, lambda: _migrate(run.url, upgrade=False))
     click.echo(f"database: {found or 'none'}\nhublog:   {migrations.head_revision()}")
 

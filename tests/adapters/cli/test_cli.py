@@ -8,6 +8,10 @@ import json
 import re
 from pathlib import Path
 
+import click
+import pytest
+
+from adapters.cli import main
 from adapters.sql import migrations
 from tests.adapters.cli.conftest import hublog
 
@@ -49,6 +53,39 @@ def test_url_works_before_and_after_the_command_name(demo_url: str) -> None:
 
     assert before.code == after.code == 0
     assert before.out == after.out and len(before.lines) == 4  # header + 3
+
+
+def _leaf_commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    found: list[tuple[str, ...]] = []
+    for name, command in group.commands.items():
+        if isinstance(command, click.Group):
+            found += _leaf_commands(command, (*prefix, name))
+        else:
+            found.append((*prefix, name))
+    return found
+
+
+@pytest.mark.parametrize("command", _leaf_commands(main), ids=" ".join)
+def test_url_and_debug_work_after_every_command_name(command: tuple[str, ...]) -> None:
+    """Every command takes them after its name too (the group takes them before)."""
+    result = hublog(*command, "--url", "mysql://nowhere/x", "--debug", "--help")
+
+    assert result.code == 0, result.err
+
+
+def test_hub_works_before_the_command_name(demo_url: str) -> None:
+    before = hublog("--url", demo_url, "--hub", "demo-pool", "events", "--limit", "3")
+    after = hublog("--url", demo_url, "events", "--hub", "demo-pool", "--limit", "3")
+
+    assert before.code == after.code == 0, before.err
+    assert before.out == after.out
+
+
+def test_db_current_takes_url_and_debug_as_options(sqlite_demo: str) -> None:
+    result = hublog("db", "current", "--url", sqlite_demo, "--debug")
+
+    assert result.code == 0, result.err
+    assert result.out.startswith("database: ")
 
 
 def test_events_table_is_aligned(demo_url: str) -> None:
