@@ -30,6 +30,21 @@ URL_OPTIONS = frozenset(
 KEYWORDS = URL_OPTIONS | {"auto_migrate", "max_event_bytes", "read_only", "create"}
 """Options that may also be given as keyword arguments."""
 DIALECTS = {"sqlite": "sqlite+pysqlite", "postgresql": "postgresql+psycopg"}
+SQLITE_DRIVER_OPTIONS = frozenset(
+    {"timeout", "cached_statements", "uri", "mode", "cache", "immutable", "nolock", "vfs"}
+)
+"""What sqlite3 takes from a URL beside hublog's (the rest of SQLite's URI
+options need ``uri=true``); ``isolation_level`` and ``check_same_thread``
+are hublog's to set."""
+
+
+def _driver_options(dialect: str) -> tuple[frozenset[str], str]:
+    """The query options the driver of ``dialect`` reads, and its name."""
+    if dialect == "sqlite":
+        return SQLITE_DRIVER_OPTIONS, "sqlite3"
+    from psycopg import pq  # libpq's own list: what this libpq accepts
+
+    return frozenset(o.keyword.decode() for o in pq.Conninfo.get_defaults()), "libpq"
 
 
 @dataclass(frozen=True)
@@ -135,6 +150,14 @@ class SQLSettings:
             if name in values:
                 kwargs[name] = opt.to_bool(name, values[name], where)
         settings = _replace(settings, **kwargs)
+        # after hublog's own values: a bad one of those is the clearer message
+        opt.check_url_options(
+            parsed.options,
+            URL_OPTIONS,
+            *_driver_options(parsed.backend),
+            where,
+            keyword_only=KEYWORDS - URL_OPTIONS,
+        )
         if settings.dialect == "sqlite" and (settings.read_only or not settings.create):
             _check_exists(settings)
         return settings
