@@ -8,6 +8,7 @@ from __future__ import annotations
 import errno
 import functools
 import os
+import shutil
 import signal
 import sys
 import threading
@@ -51,6 +52,7 @@ class Run:
     hub: str | None
     as_json: bool
     debug: bool
+    no_trunc: bool = False
 
     @property
     def where(self) -> str:
@@ -58,7 +60,19 @@ class Run:
 
     @property
     def terminal(self) -> bool:
-        return sys.stdout.isatty()
+        return on_terminal()
+
+    @property
+    def width(self) -> int | None:
+        """Where long lines are cut: the terminal's width (``COLUMNS`` when
+        set); None (never cut) when piped or with ``--no-trunc``."""
+        if self.no_trunc or not on_terminal():
+            return None
+        return shutil.get_terminal_size().columns
+
+
+def on_terminal() -> bool:
+    return sys.stdout.isatty()
 
 
 def default_url() -> str:
@@ -81,9 +95,12 @@ def default_url() -> str:
     return os.environ.get("HUBLOG_URL") or DEFAULT_URL
 
 
-def options(*, json: bool = True, hub: bool = True) -> Callable[[Callable[..., Any]], Any]:
-    """Add --url, --hub, --json, --debug to an async command body taking a
-    :class:`Run` first; run it under anyio with clean errors."""
+def options(
+    *, json: bool = True, hub: bool = True, wide: bool = False
+) -> Callable[[Callable[..., Any]], Any]:
+    """Add --url, --hub, --json, --debug (and with ``wide`` --no-trunc) to an
+    async command body taking a :class:`Run` first; run it under anyio with
+    clean errors."""
 
     def decorate(fn: Callable[..., Awaitable[Any]]) -> Any:
         @functools.wraps(fn)
@@ -97,10 +114,18 @@ def options(*, json: bool = True, hub: bool = True) -> Callable[[Callable[..., A
                 hub=kwargs.pop("hub", None) or group.get("hub"),
                 as_json=kwargs.pop("as_json", False),
                 debug=debug or group.get("debug", False),
+                no_trunc=kwargs.pop("no_trunc", False),
             )
             return guarded(run, lambda: anyio.run(functools.partial(fn, run, **kwargs)))
 
         wrapper = click.option("--debug", is_flag=True, help="Show a traceback on errors.")(wrapper)
+        if wide:
+            wrapper = click.option(
+                "--no-trunc",
+                is_flag=True,
+                help="Never cut long lines (on a terminal they are cut to its width; "
+                "piped, never).",
+            )(wrapper)
         if json:
             wrapper = click.option(
                 "--json", "as_json", is_flag=True, help="JSON (one object per line for listings)."
@@ -142,6 +167,8 @@ def shell_conventions() -> Iterator[None]:
     a transaction not committed is not in the log, and nothing else is
     written in place.
     """
+    if os.environ.get("NO_COLOR"):  # https://no-color.org
+        click.get_current_context().color = False
     previous = None
     if threading.current_thread() is threading.main_thread():
         previous = signal.signal(signal.SIGINT, _end_interrupted)

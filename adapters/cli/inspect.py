@@ -18,6 +18,7 @@ from ..replay import metrics as metric_series
 from ..replay.coverage import coverage
 from ..replay.errors import InvalidInput
 from ..replay.filters import EventFilter, Window, select_events
+from ..replay.lines import cut
 from ..replay.scope import (
     hubs_in_scope,
     hubs_with_instance,
@@ -137,7 +138,7 @@ def filter_options(fn: F) -> F:
 @click.option("--limit", type=int, help="At most this many events (per hub).")
 @click.option("--after", type=int, hidden=True, help="Same as --from-position N+1.")
 @click.option("--follow", "-f", is_flag=True, help="Keep following new events (Ctrl-C stops).")
-@options()
+@options(wide=True)
 async def events(
     run: Run,
     hub_id: str | None,
@@ -207,26 +208,28 @@ async def _list(
                 continue
             pending.append(([hub] if with_hub else []) + lines.cells(event))
             if layout is None and (len(pending) >= TABLE_SAMPLE or follow):
-                layout = _start_table(headers, pending)
+                layout = _start_table(headers, pending, run.width)
             elif layout is not None:
-                click.echo(layout.line(pending.pop(), paint))
+                click.echo(layout.line(pending.pop(), paint, run.width))
     if pending:
-        _start_table(headers, pending)
+        _start_table(headers, pending, run.width)
     return shown
 
 
-def _start_table(headers: tuple[str, ...], rows: list[list[str]]) -> table.Layout:
+def _start_table(
+    headers: tuple[str, ...], rows: list[list[str]], width: int | None
+) -> table.Layout:
     layout = table.Layout(headers, rows)
     click.secho(layout.header(), bold=True)
     for row in rows:
-        click.echo(layout.line(row, paint))
+        click.echo(layout.line(row, paint, width))
     rows.clear()
     return layout
 
 
 @click.command("state")
 @click.option("--at", "at", required=True, help=f"The point: {POINT_HELP}.")
-@options()
+@options(wide=True)
 async def state_command(run: Run, at: str) -> None:
     """Show instances, lease holders and the hub summary as they were at a point.
 
@@ -239,13 +242,13 @@ async def state_command(run: Run, at: str) -> None:
             if run.as_json:
                 echo_json(state.as_json(shown))
             else:
-                click.echo("\n".join(state.lines(shown)) + "\n")
+                click.echo("\n".join(cut(line, run.width) for line in state.lines(shown)) + "\n")
 
 
 @click.command("diff")
 @click.argument("a")
 @click.argument("b")
-@options()
+@options(wide=True)
 async def diff_command(run: Run, a: str, b: str) -> None:
     """Show what changed between two points (times or @positions), with the
     events responsible: instances appeared/disappeared, status and lease changes.
@@ -265,7 +268,7 @@ async def diff_command(run: Run, a: str, b: str) -> None:
             if partial:
                 click.echo(f"  {partial}")
             for change in changes:
-                click.echo("\n".join(change.lines()))
+                click.echo("\n".join(cut(line, run.width) for line in change.lines()))
             if not changes:
                 click.echo("  no instance, status or lease changed")
 
@@ -273,7 +276,7 @@ async def diff_command(run: Run, a: str, b: str) -> None:
 @click.command("timeline")
 @click.option("--instance", required=True, help="The instance id, e.g. ollama-2.")
 @click.option("--since", help=f"Only from this point: {POINT_HELP}.")
-@options()
+@options(wide=True)
 async def timeline_command(run: Run, instance: str, since: str | None) -> None:
     """Show an instance's life: health transitions with durations, recoveries,
     leases, deregistration, incarnations.
@@ -292,7 +295,8 @@ async def timeline_command(run: Run, instance: str, since: str | None) -> None:
         f"{instance} in hub {hub}: {checks['checks']} health checks, {checks['failed']} failed",
         bold=True,
     )
-    click.echo("\n".join(table.render(timeline.HEADERS, [e.row() for e in entries], style=paint)))
+    rows = [e.row() for e in entries]
+    click.echo("\n".join(table.render(timeline.HEADERS, rows, style=paint, width=run.width)))
 
 
 @click.command("metrics")
