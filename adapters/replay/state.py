@@ -125,6 +125,9 @@ def as_json(shown: State | HubView) -> dict[str, Any]:
     data["lease_holders"] = {
         resource: [plain(h) for h in lock.live(view.as_of)] for resource, lock in view.locks.items()
     }
+    # one unit for every rate: a fraction, as availability and lease_utilisation
+    # are (the summary's error_rate is a percent, for Gleitzeit's callers)
+    data["summary"]["error_rate"] = view.summary.error_rate / 100
     data.update(shown.held.as_json())
     data["registered_before_the_log"] = [plain(e) for e in shown.earlier]
     return data

@@ -171,6 +171,18 @@ async def test_the_json_view_has_every_field_and_the_live_lease_holders(
     assert set(holders["ollama-2"][0]) == {"owner", "token", "ttl_s", "expires_at", "granted_at"}
 
 
+async def test_the_json_view_gives_every_rate_as_a_fraction(
+    store: MemoryEventStore, demo: DemoResult
+) -> None:
+    view = await view_at(store, None, DEMO_HUB, parse_point(f"@{UNHEALTHY_AT}"))
+
+    summary = as_json(view)["summary"]
+
+    assert summary["availability"] == pytest.approx(2 / 3)
+    assert summary["error_rate"] == pytest.approx(summary["error_count"] / summary["request_count"])
+    assert summary["lease_utilisation"] == pytest.approx(11 / 12)
+
+
 async def test_a_lease_past_its_expiry_has_no_holder_though_no_expiry_was_logged(
     store: MemoryEventStore, clock: Clock
 ) -> None:
