@@ -26,6 +26,7 @@ class Hublog(click.Group):
 
 
 @click.group(cls=Hublog, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="hublog", prog_name="hublog", message="%(prog)s %(version)s")
 @click.option("--url", "-u", help=URL_HELP)
 @click.option("--hub", help="Only this hub (default: every hub).")
 @click.option("--debug", is_flag=True, help="Show a traceback on errors.")

@@ -17,7 +17,7 @@ from ..replay import lines, state, table, timeline
 from ..replay import metrics as metric_series
 from ..replay.coverage import coverage
 from ..replay.errors import InvalidInput
-from ..replay.filters import EventFilter, Window, select_events
+from ..replay.filters import EventFilter, Window, resolve_types, select_events
 from ..replay.lines import cut
 from ..replay.scope import (
     hubs_in_scope,
@@ -108,7 +108,7 @@ def event_filter(
     return EventFilter(
         stream=stream,
         instance=instance,
-        types=frozenset(type_names),
+        types=resolve_types(type_names),
         correlation=correlation,
         limit=limit,
     ).check()
@@ -122,7 +122,10 @@ def filter_options(fn: F) -> F:
                 help="Only events of this instance (its instance/, metrics/ and lock/ streams).",
             ),
             click.option(
-                "--type", "type_names", multiple=True, help="Only these event types (repeatable)."
+                "--type",
+                "type_names",
+                multiple=True,
+                help="Only these event types: a comma list, any case (repeatable).",
             ),
             click.option("--stream", help="Only this stream, e.g. instance/ollama-2."),
             click.option("--correlation", help="Only events with this correlation id."),

@@ -88,6 +88,26 @@ def test_db_current_takes_url_and_debug_as_options(sqlite_demo: str) -> None:
     assert result.out.startswith("database: ")
 
 
+def test_version_names_hublog_and_its_version() -> None:
+    from importlib.metadata import version
+
+    result = hublog("--version")
+
+    assert result.code == 0 and result.out == f"hublog {version('hublog')}\n"
+
+
+def test_type_takes_comma_lists_in_any_case(sqlite_demo: str) -> None:
+    listed = hublog(
+        "events", "--url", sqlite_demo, "--type", "healthchanged,RECOVERYFAILED", "--json"
+    )
+
+    assert listed.code == 0, listed.err
+    assert {json.loads(line)["type"] for line in listed.lines} == {
+        "HealthChanged",
+        "RecoveryFailed",
+    }
+
+
 def test_events_table_is_aligned(demo_url: str) -> None:
     result = hublog("events", "demo-pool", "--limit", "30", "--url", demo_url)
 

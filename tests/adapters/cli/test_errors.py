@@ -107,7 +107,10 @@ def test_a_malformed_time(sqlite_demo: str, text: str) -> None:
 @pytest.mark.parametrize(
     ("args", "says"),
     [
-        (["--type", "HealthChange"], "unknown event type(s) HealthChange; known:"),
+        (
+            ["--type", "HealthChange"],
+            "unknown event type(s) HealthChange (did you mean HealthChanged?); known:",
+        ),
         (["--stream", "instance/{x}"], "bad --stream"),
         (["--limit", "0"], "--limit must be at least 1"),
         (["--from-position", "0"], "--from-position must be a position >= 1"),
@@ -119,7 +122,13 @@ def test_a_bad_filter(sqlite_demo: str, args: list[str], says: str) -> None:
 
 @pytest.mark.parametrize(
     "command",
-    [["metrics"], ["timeline"], ["events"], ["events", "--hub", "demo-pool"], ["export", "-o", "-"]],
+    [
+        ["metrics"],
+        ["timeline"],
+        ["events"],
+        ["events", "--hub", "demo-pool"],
+        ["export", "-o", "-"],
+    ],
     ids=["metrics", "timeline", "events", "events-hub", "export"],
 )
 def test_an_unknown_instance_lists_the_instances(sqlite_demo: str, command: list[str]) -> None:

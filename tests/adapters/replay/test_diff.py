@@ -167,7 +167,9 @@ async def test_a_status_that_changed_and_came_back_is_shown_with_what_it_went_th
         ("status", "ollama-3", "healthy", "healthy", [90, 98])
     ]
     assert flapped[0].via == ["degraded"]
-    assert flapped[0].lines()[0] == "status      ollama-3: healthy -> healthy (in between: degraded)"
+    assert (
+        flapped[0].lines()[0] == "status      ollama-3: healthy -> healthy (in between: degraded)"
+    )
     assert [(c.subject, c.via) for c in outage if c.kind == "status"] == [
         ("ollama-2", ["degraded", "unhealthy"])
     ]
