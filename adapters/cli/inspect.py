@@ -43,24 +43,16 @@ async def hubs(run: Run) -> None:
     Example:  hublog --url sqlite:///hublog.db hubs
     """
     async with open_store(run.url, read_only=True) as store:
-        rows = []
+        rows: list[tuple[str, int, datetime | None]] = []
         for hub_id in await hubs_in_scope(store, run.hub, run.where):
             head = await store.head(hub_id)
             last = [e async for e in store.read_log(hub_id, after=max(head - 1, 0), limit=1)]
-            at = last[0].recorded_at if last else None
-            rows.append({"hub_id": hub_id, "head": head, "last_recorded_at": at})
+            rows.append((hub_id, head, last[0].recorded_at if last else None))
         if run.as_json:
-            for row in rows:
-                echo_json(row)  # times as everywhere in JSON: ISO 8601, UTC, Z
+            for hub_id, head, at in rows:  # times as everywhere in JSON: ISO 8601, UTC, Z
+                echo_json({"hub_id": hub_id, "head": head, "last_recorded_at": at})
         elif rows:
-            body = [
-                [
-                    r["hub_id"],
-                    r["head"],
-                    r["last_recorded_at"] and lines.timestamp(r["last_recorded_at"]),
-                ]
-                for r in rows
-            ]
+            body = [[h, n, None if at is None else lines.timestamp(at)] for h, n, at in rows]
             click.echo("\n".join(table.render(("hub", "head", "last event (UTC)"), body)))
         else:
             click.echo(f"no hubs in {run.where} yet", err=True)

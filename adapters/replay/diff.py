@@ -156,11 +156,14 @@ async def _attach_events(
 
 def _via(change: Change) -> list[str]:
     went: list[str] = [
-        e.event.to_status.value  # type: ignore[attr-defined]
-        for e in change.events
-        if e.type == "HealthChanged" and e.is_readable
+        _to_status(e) for e in change.events if e.type == "HealthChanged" and e.is_readable
     ]
     return went[:-1] if went and went[-1] == change.after else went
+
+
+def _to_status(event: RecordedEvent) -> str:
+    payload: Any = event.event
+    return str(payload.to_status.value)
 
 
 def _order(change: Change) -> tuple[bool, str]:

@@ -30,7 +30,7 @@ from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from contextlib import aclosing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any, Protocol
 from uuid import UUID
 
 import msgspec
@@ -143,11 +143,17 @@ def encode_header(header: ExportHeader) -> bytes:
     return _encoder.encode(line) + b"\n"
 
 
+class Output(Protocol):
+    """Where an export goes: a binary file, or anything with ``write(bytes)``."""
+
+    def write(self, data: bytes, /) -> int: ...
+
+
 async def export(
     store: EventStore,
     hub_ids: Iterable[str],
     selection: EventFilter,
-    out: IO[bytes],
+    out: Output,
     *,
     storage: ReadModelStore | None = None,
 ) -> int:
