@@ -26,18 +26,31 @@ from . import urls
 
 @dataclass(frozen=True)
 class BackendEntry:
-    """One backend: its name, the URL schemes that select it, its package."""
+    """One backend: its name, the URL schemes that select it, its package,
+    and the settings class in it that checks a URL's options (None: the
+    backend takes none)."""
 
     name: str
     schemes: tuple[str, ...]
     package: str
+    settings: str | None = None
 
 
 BACKENDS: tuple[BackendEntry, ...] = (
     BackendEntry("memory", ("memory",), "adapters.memory"),
-    BackendEntry("sqlite", ("sqlite", "sqlite+pysqlite"), "adapters.sql"),
-    BackendEntry("postgresql", ("postgresql", "postgres", "postgresql+psycopg"), "adapters.sql"),
-    BackendEntry("redis", ("redis", "rediss", "redis+cluster", "rediss+cluster"), "adapters.redis"),
+    BackendEntry("sqlite", ("sqlite", "sqlite+pysqlite"), "adapters.sql", "SQLSettings"),
+    BackendEntry(
+        "postgresql",
+        ("postgresql", "postgres", "postgresql+psycopg"),
+        "adapters.sql",
+        "SQLSettings",
+    ),
+    BackendEntry(
+        "redis",
+        ("redis", "rediss", "redis+cluster", "rediss+cluster"),
+        "adapters.redis",
+        "RedisSettings",
+    ),
 )
 _BY_SCHEME = {scheme: entry for entry in BACKENDS for scheme in entry.schemes}
 
@@ -68,8 +81,29 @@ def parse(url: object) -> urls.StoreURL:
 
 
 def backend_package(parsed: urls.StoreURL) -> Any:
-    entry = next(e for e in BACKENDS if e.name == parsed.backend)
-    return importlib.import_module(entry.package)
+    return importlib.import_module(_entry(parsed).package)
+
+
+def _entry(parsed: urls.StoreURL) -> BackendEntry:
+    return next(e for e in BACKENDS if e.name == parsed.backend)
+
+
+def check(url: str, **options: Any) -> urls.StoreURL:
+    """``url`` and ``options`` checked as opening the store would check them,
+    creating nothing (no engine, no client, no file).
+
+    Raises: StoreConfigurationError naming the option and the URL (password
+    redacted).
+    """
+    parsed = parse(url)
+    settings = _entry(parsed).settings
+    if settings is None:
+        if parsed.options or options:
+            names = ", ".join(sorted({*parsed.options, *options}))
+            raise StoreConfigurationError(f"{parsed.redacted} takes no options, got {names}")
+    else:
+        getattr(backend_package(parsed), settings).from_url(parsed, **options)
+    return parsed
 
 
 def create_store(

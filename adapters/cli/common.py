@@ -32,16 +32,9 @@ INTERRUPTED = 130  # 128 + SIGINT: what a shell reports for a command Ctrl-C end
 CLOSED_PIPE = 141  # 128 + SIGPIPE: what `cat big | head -1` leaves behind
 URL_HELP = (
     "Store URL: sqlite:///file.db, postgresql://…, redis://…, memory://. Default: from "
-    "GLEITZEIT_HUB_PERSISTENCE (+ GLEITZEIT_SQL_URL / GLEITZEIT_REDIS_URL), then HUBLOG_URL, "
-    f"then {DEFAULT_URL}."
+    "GLEITZEIT_HUB_PERSISTENCE with GLEITZEIT_SQL_URL / GLEITZEIT_REDIS_URL (or the one of "
+    f"those set), then HUBLOG_URL, then {DEFAULT_URL}."
 )
-_PERSISTENCE = {
-    "sql": "GLEITZEIT_SQL_URL",
-    "sqlite": "GLEITZEIT_SQL_URL",
-    "postgresql": "GLEITZEIT_SQL_URL",
-    "postgres": "GLEITZEIT_SQL_URL",
-    "redis": "GLEITZEIT_REDIS_URL",
-}
 
 
 @dataclass
@@ -76,22 +69,20 @@ def on_terminal() -> bool:
 
 
 def default_url() -> str:
-    """Raises: click.UsageError for a GLEITZEIT_HUB_PERSISTENCE that names no URL."""
-    persistence = os.environ.get("GLEITZEIT_HUB_PERSISTENCE", "").strip().lower()
-    if persistence == "memory":
-        return "memory://"
-    if persistence:
-        variable = _PERSISTENCE.get(persistence)
-        if variable is None:
-            raise click.UsageError(
-                f"GLEITZEIT_HUB_PERSISTENCE={persistence!r} is not one of "
-                f"{', '.join(sorted(_PERSISTENCE))}, memory"
-            )
-        if not os.environ.get(variable):
-            raise click.UsageError(
-                f"GLEITZEIT_HUB_PERSISTENCE={persistence} but {variable} is unset"
-            )
-        return os.environ[variable]
+    """The store URL when no --url is given: the environment Gleitzeit reads
+    (:func:`adapters.hub.config.from_env`, the one reading of it), then
+    HUBLOG_URL, then the embedded default.
+
+    Raises: click.ClickException naming the variable at fault.
+    """
+    from ..hub.config import HubConfigError, from_env
+
+    try:
+        settings = from_env()
+    except HubConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    if settings is not None:
+        return settings.url
     return os.environ.get("HUBLOG_URL") or DEFAULT_URL
 
 

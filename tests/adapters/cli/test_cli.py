@@ -317,7 +317,15 @@ def test_the_url_comes_from_gleitzeit_then_hublog_variables(sqlite_demo: str) ->
     assert "demo-pool" in hublog("hubs", env=gleitzeit).out
     assert "demo-pool" in hublog("hubs", env=hublog_only).out
     unset = hublog("hubs", env={"GLEITZEIT_HUB_PERSISTENCE": "redis", "GLEITZEIT_REDIS_URL": ""})
-    assert unset.code != 0 and "GLEITZEIT_REDIS_URL is unset" in unset.err
+    assert (
+        unset.code == 1 and "needs GLEITZEIT_REDIS_URL (the store URL); it is not set" in unset.err
+    )
+
+
+def test_only_gleitzeit_sql_url_set_is_the_log_read(sqlite_demo: str) -> None:
+    only = hublog("hubs", env={"GLEITZEIT_SQL_URL": sqlite_demo, "HUBLOG_URL": "memory://"})
+
+    assert only.code == 0 and "demo-pool" in only.out
 
 
 def test_db_upgrade_and_current(tmp_path: Path) -> None:
