@@ -229,6 +229,8 @@ def resolve(url_or_config: object = None) -> PersistenceSettings:
     if isinstance(url_or_config, str) and "://" in url_or_config:
         return _checked(_type_of(url_or_config), url_or_config, {}, "argument")
     if isinstance(url_or_config, str):
+        if not url_or_config.strip():
+            raise HubConfigError("argument: empty; give a store URL or a YAML file's path")
         _refuse_a_url_missing_slashes(url_or_config)
     if isinstance(url_or_config, str | os.PathLike):
         return from_file(url_or_config)

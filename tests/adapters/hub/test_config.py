@@ -216,3 +216,8 @@ def test_a_bad_url_option_in_the_file_is_named_with_file_line_and_masked_url(
     message = str(raised.value)
     assert message.startswith(f"{path}:5: hub.persistence.redis.url: unknown option(s) key_prefx")
     assert "redis://:***@h:6379/0?key_prefx=x" in message and "s3cret" not in message
+
+
+def test_an_empty_argument_says_what_is_expected() -> None:
+    with pytest.raises(HubConfigError, match="empty; give a store URL or a YAML file's path"):
+        open_persistence("  ")
