@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import aclosing
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 import click
@@ -28,7 +28,7 @@ from ..replay.scope import (
 )
 from ..replay.sparkline import sparkline
 from ..replay.timeparse import HELP as POINT_HELP
-from ..replay.timeparse import parse_point
+from ..replay.timeparse import Point, parse_point
 from .common import Run, echo_json, options, paint
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -223,14 +223,15 @@ def _start_table(
 
 
 @click.command("state")
-@click.option("--at", "at", required=True, help=f"The point: {POINT_HELP}.")
+@click.option("--at", "at", help=f"The point: {POINT_HELP}. Default: now.")
 @options(wide=True)
-async def state_command(run: Run, at: str) -> None:
-    """Show instances, lease holders and the hub summary as they were at a point.
+async def state_command(run: Run, at: str | None) -> None:
+    """Show instances, lease holders and the hub summary as they were at a
+    point (default: now).
 
     Example:  hublog state --hub demo-pool --at 10m
     """
-    point = parse_point(at, "--at")
+    point = Point("now", ago=timedelta(0)) if at is None else parse_point(at, "--at")
     async with open_store(run.url, read_only=True) as store, readmodel_store_for(store) as storage:
         for hub in await hubs_in_scope(store, run.hub, run.where):
             shown = await state.state(store, storage, hub, point)

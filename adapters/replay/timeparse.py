@@ -1,6 +1,7 @@
 """Points in a log as people type them: ISO times, relative times, positions.
 
 ``2025-06-01T12:00:00Z`` (an offset or ``Z``; a time without one is UTC),
+``13:10`` / ``13:10:30`` (that time today, UTC, by the backend's clock),
 ``15m`` / ``2h`` / ``30s`` / ``1d`` (that long before the backend's clock
 now), ``@1234`` (a log position).
 
@@ -18,17 +19,22 @@ import re
 from contextlib import aclosing
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from datetime import time as TimeOfDay
 
 from eventstore.store import EventStore
 
 from .errors import InvalidInput, OutsideLog
 
+_TIME_OF_DAY = re.compile(r"([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))?")
 _RELATIVE = re.compile(r"^(\d+(?:\.\d+)?)\s*(s|m|h|d|w)$")
 _POSITION = re.compile(r"@([0-9]+)")
 """ASCII digits only: ``str.isdigit`` also accepts ``²``, which ``int`` cannot read."""
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _MICROSECOND = timedelta(microseconds=1)
-HELP = "an ISO time (2025-06-01T12:00Z), a relative time (15m, 2h, 1d) or @POSITION"
+HELP = (
+    "an ISO time (2025-06-01T12:00Z), a time of day (13:10, today UTC), "
+    "a relative time (15m, 2h, 1d) or @POSITION"
+)
 
 
 @dataclass(frozen=True)
@@ -39,6 +45,8 @@ class Point:
     time: datetime | None = None
     position: int | None = None
     ago: timedelta | None = None
+    time_of_day: TimeOfDay | None = None
+    """Today's, by the backend's clock (UTC)."""
 
     async def position_in(self, store: EventStore, hub_id: str) -> int:
         """The last position at or before this point (0 before the first event):
@@ -83,6 +91,9 @@ class Point:
     async def time_in(self, store: EventStore) -> datetime:
         if self.ago is not None:
             return await store.now() - self.ago
+        if self.time_of_day is not None:
+            today = (await store.now()).astimezone(UTC).date()
+            return datetime.combine(today, self.time_of_day, tzinfo=UTC)
         assert self.time is not None
         return self.time
 
@@ -103,6 +114,12 @@ def parse_point(text: str, what: str = "time") -> Point:
     if relative:
         amount, unit = relative.groups()
         return Point(text, ago=timedelta(seconds=float(amount) * _UNITS[unit]))
+    of_day = _TIME_OF_DAY.fullmatch(value)
+    if of_day:
+        hour, minute, second = (int(part or 0) for part in of_day.groups())
+        if hour > 23 or minute > 59 or second > 59:
+            raise InvalidInput(f"malformed {what} {text!r}: expected {HELP}")
+        return Point(text, time_of_day=TimeOfDay(hour, minute, second))
     return Point(text, time=parse_time(value, what))
 
 

@@ -108,6 +108,14 @@ def test_type_takes_comma_lists_in_any_case(sqlite_demo: str) -> None:
     }
 
 
+def test_state_without_at_is_the_hub_now(sqlite_demo: str) -> None:
+    [listed] = [json.loads(line) for line in hublog("hubs", "--url", sqlite_demo, "--json").lines]
+
+    now = json.loads(hublog("state", "--url", sqlite_demo, "--json").out)
+
+    assert now["position"] == listed["head"]
+
+
 def test_events_table_is_aligned(demo_url: str) -> None:
     result = hublog("events", "demo-pool", "--limit", "30", "--url", demo_url)
 
