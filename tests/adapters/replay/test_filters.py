@@ -16,8 +16,8 @@ from adapters.replay.filters import EventFilter, Window, resolve_types, select_e
 from adapters.replay.timeparse import parse_point
 from eventstore import LockReleased
 from tests.adapters.replay.logs import Clock
-from tests.eventstore.contract.factories import T0, granted
 from tests.deadlines import within
+from tests.eventstore.contract.factories import T0, granted
 from tests.projections.script import HUB, S, Script
 
 pytestmark = pytest.mark.anyio
