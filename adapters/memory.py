@@ -12,6 +12,7 @@ import bisect
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 from uuid import UUID
 
 import anyio
@@ -51,15 +52,26 @@ class _Hub:
 
 
 def create_store(
-    url: StoreURL, *, codec: Codec | None = None, max_event_bytes: int | None = None
+    url: StoreURL,
+    *,
+    codec: Codec | None = None,
+    max_event_bytes: int | None = None,
+    **options: Any,
 ) -> MemoryEventStore:
-    """The backend's factory (``adapters.stores``): ``memory://`` takes no options.
+    """The backend's factory (``adapters.stores``): ``memory://`` takes no
+    options but ``codec`` and ``max_event_bytes``.
 
-    Raises: StoreConfigurationError for a ``memory://`` URL with options.
+    Raises: StoreConfigurationError for a ``memory://`` URL with options, or
+    another keyword argument.
     """
     if url.options:
         raise StoreConfigurationError(
             f"memory:// takes no options, got {', '.join(sorted(url.options))}"
+        )
+    if options:
+        raise StoreConfigurationError(
+            f"unknown option(s) {', '.join(sorted(options))} for 'memory://'; "
+            "known: codec, max_event_bytes"
         )
     return MemoryEventStore(codec=codec, max_event_bytes=max_event_bytes)
 

@@ -4,8 +4,9 @@ argument (a typed value), checked, with errors that name the option and the
 
 from __future__ import annotations
 
+import difflib
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar, cast
 
 from eventstore.errors import StoreConfigurationError
@@ -73,3 +74,39 @@ def merge(
     merged: dict[str, Any] = {k: v for k, v in url_options.items() if k in known}
     merged.update({k: v for k, v in given.items() if v is not None})
     return merged
+
+
+def check_url_options(
+    names: Iterable[str],
+    hublog: frozenset[str],
+    driver: frozenset[str],
+    driver_name: str,
+    where: str,
+    keyword_only: frozenset[str] = frozenset(),
+) -> None:
+    """Refuse an option in a URL's query that neither hublog nor the driver
+    reads (a typo would otherwise be ignored, or fail later and raw), naming
+    the closest known one and listing them all.
+
+    Raises: StoreConfigurationError.
+    """
+    unknown = sorted(set(names) - hublog - driver)
+    if not unknown:
+        return
+    known = hublog | driver
+    keywords = [name for name in unknown if name in keyword_only]
+    guesses = [
+        g
+        for name in unknown
+        if name not in keyword_only
+        for g in difflib.get_close_matches(name, known, n=1)
+    ]
+    hint = f" (did you mean {', '.join(guesses)}?)" if guesses else ""
+    if keywords:
+        hint += f" ({', '.join(keywords)}: keyword arguments of open_store, not URL options)"
+    listed = f"hublog's {', '.join(sorted(hublog))}"
+    if driver - hublog:
+        listed += f"; {driver_name}'s {', '.join(sorted(driver - hublog))}"
+    raise StoreConfigurationError(
+        f"unknown option(s) {', '.join(unknown)} in {where!r}{hint}; known: {listed}"
+    )

@@ -26,18 +26,31 @@ from . import urls
 
 @dataclass(frozen=True)
 class BackendEntry:
-    """One backend: its name, the URL schemes that select it, its package."""
+    """One backend: its name, the URL schemes that select it, its package,
+    and the settings class in it that checks a URL's options (None: the
+    backend takes none)."""
 
     name: str
     schemes: tuple[str, ...]
     package: str
+    settings: str | None = None
 
 
 BACKENDS: tuple[BackendEntry, ...] = (
     BackendEntry("memory", ("memory",), "adapters.memory"),
-    BackendEntry("sqlite", ("sqlite", "sqlite+pysqlite"), "adapters.sql"),
-    BackendEntry("postgresql", ("postgresql", "postgres", "postgresql+psycopg"), "adapters.sql"),
-    BackendEntry("redis", ("redis", "rediss", "redis+cluster", "rediss+cluster"), "adapters.redis"),
+    BackendEntry("sqlite", ("sqlite", "sqlite+pysqlite"), "adapters.sql", "SQLSettings"),
+    BackendEntry(
+        "postgresql",
+        ("postgresql", "postgres", "postgresql+psycopg"),
+        "adapters.sql",
+        "SQLSettings",
+    ),
+    BackendEntry(
+        "redis",
+        ("redis", "rediss", "redis+cluster", "rediss+cluster"),
+        "adapters.redis",
+        "RedisSettings",
+    ),
 )
 _BY_SCHEME = {scheme: entry for entry in BACKENDS for scheme in entry.schemes}
 
@@ -68,17 +81,45 @@ def parse(url: object) -> urls.StoreURL:
 
 
 def backend_package(parsed: urls.StoreURL) -> Any:
-    entry = next(e for e in BACKENDS if e.name == parsed.backend)
-    return importlib.import_module(entry.package)
+    return importlib.import_module(_entry(parsed).package)
 
 
-def create_store(url: str, **options: Any) -> EventStore:
-    """The store for ``url``, not yet connected (see :func:`open_store`).
+def _entry(parsed: urls.StoreURL) -> BackendEntry:
+    return next(e for e in BACKENDS if e.name == parsed.backend)
 
-    Raises: StoreConfigurationError for an unknown scheme, a malformed URL or
-    a bad option (the message names the URL, password redacted).
+
+def check(url: str, **options: Any) -> urls.StoreURL:
+    """``url`` and ``options`` checked as opening the store would check them,
+    creating nothing (no engine, no client, no file).
+
+    Raises: StoreConfigurationError naming the option and the URL (password
+    redacted).
     """
     parsed = parse(url)
+    settings = _entry(parsed).settings
+    if settings is None:
+        if parsed.options or options:
+            names = ", ".join(sorted({*parsed.options, *options}))
+            raise StoreConfigurationError(f"{parsed.redacted} takes no options, got {names}")
+    else:
+        getattr(backend_package(parsed), settings).from_url(parsed, **options)
+    return parsed
+
+
+def create_store(
+    url: str, *, read_only: bool = False, create: bool = True, **options: Any
+) -> EventStore:
+    """The store for ``url``, not yet connected (see :func:`open_store`).
+
+    Raises: StoreConfigurationError for an unknown scheme, a malformed URL,
+    a bad option (the message names the URL, password redacted), or with
+    ``read_only`` / ``create=False`` a SQLite file that does not exist.
+    """
+    parsed = parse(url)
+    if parsed.backend == "sqlite" and (read_only or not create):
+        options.update(read_only=read_only, create=create)
+        if read_only:
+            options.setdefault("auto_migrate", False)
     store: EventStore = backend_package(parsed).create_store(parsed, **options)
     return store
 
@@ -109,14 +150,21 @@ class open_store:
     A SQLite file that does not exist yet is created and migrated; any other
     database must have been migrated (``hublog db upgrade URL``).
 
+    ``read_only=True`` (what a reader such as ``hublog events`` wants): a
+    SQLite file must exist and is opened read-only; ``create=False``: it
+    must exist.  A server's database is never created by opening it, and
+    memory holds nothing to protect, so both change nothing there.
+
     Raises:
         StoreConfigurationError: unknown scheme, malformed URL or bad option.
         SchemaVersionError: the database's schema is missing, older or newer.
         BackendUnavailable: the server did not answer.
     """
 
-    def __init__(self, url: str, **options: Any) -> None:
-        self._store = create_store(url, **options)
+    def __init__(
+        self, url: str, *, read_only: bool = False, create: bool = True, **options: Any
+    ) -> None:
+        self._store = create_store(url, read_only=read_only, create=create, **options)
 
     async def _open(self) -> EventStore:
         try:

@@ -94,3 +94,23 @@ def test_the_readme_documents_every_command() -> None:
     for name, command in _commands(main):
         if not isinstance(command, click.Group):
             assert f"`hublog {name}" in section, f"README does not show hublog {name}"
+
+
+def test_the_readme_test_command_installs_every_extra_the_suite_needs() -> None:
+    import tomllib
+
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    test = extras["optional-dependencies"]["test"]
+    pulled = {
+        name.strip()
+        for requirement in test
+        if requirement.replace(" ", "").startswith("hublog[")
+        for name in requirement.split("[", 1)[1].rstrip("]").split(",")
+    }
+    test_command = next(c for c in (b.strip() for b in blocks("sh")) if "pytest" in c)
+    ci = (ROOT / ".ci" / "run").read_text()
+
+    # the real-Gleitzeit, restore and attach-outage tests; the benchmark's peer columns
+    assert {"gleitzeit", "bench"} <= pulled
+    # so CI installs nothing the README's command does not: a fresh clone runs what CI runs
+    assert [line for line in ci.splitlines() if "pip install" in line] == [test_command]

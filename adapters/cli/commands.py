@@ -26,17 +26,20 @@ class Hublog(click.Group):
 
 
 @click.group(cls=Hublog, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="hublog", prog_name="hublog", message="%(prog)s %(version)s")
 @click.option("--url", "-u", help=URL_HELP)
+@click.option("--hub", help="Only this hub (default: every hub).")
 @click.option("--debug", is_flag=True, help="Show a traceback on errors.")
 @click.pass_context
-def main(ctx: click.Context, url: str | None, debug: bool) -> None:
+def main(ctx: click.Context, url: str | None, hub: str | None, debug: bool) -> None:
     """hublog: replay and inspect the event log of Gleitzeit's resource hubs.
 
-    --url works before or after the command name; --hub picks one hub.
+    --url, --hub and --debug work before or after the command name; --hub
+    picks one hub.
 
     Example:  hublog demo && hublog report --hub demo-pool -o incident.html
     """
-    ctx.obj = {"url": url, "debug": debug}
+    ctx.obj = {"url": url, "hub": hub, "debug": debug}
 
 
 for command in (

@@ -8,13 +8,15 @@ from __future__ import annotations
 import errno
 import functools
 import os
+import shutil
 import signal
 import sys
 import threading
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import Any, Self
 from urllib.parse import urlsplit
 
 import anyio
@@ -30,16 +32,9 @@ INTERRUPTED = 130  # 128 + SIGINT: what a shell reports for a command Ctrl-C end
 CLOSED_PIPE = 141  # 128 + SIGPIPE: what `cat big | head -1` leaves behind
 URL_HELP = (
     "Store URL: sqlite:///file.db, postgresql://…, redis://…, memory://. Default: from "
-    "GLEITZEIT_HUB_PERSISTENCE (+ GLEITZEIT_SQL_URL / GLEITZEIT_REDIS_URL), then HUBLOG_URL, "
-    f"then {DEFAULT_URL}."
+    "GLEITZEIT_HUB_PERSISTENCE with GLEITZEIT_SQL_URL / GLEITZEIT_REDIS_URL (or the one of "
+    f"those set), then HUBLOG_URL, then {DEFAULT_URL}."
 )
-_PERSISTENCE = {
-    "sql": "GLEITZEIT_SQL_URL",
-    "sqlite": "GLEITZEIT_SQL_URL",
-    "postgresql": "GLEITZEIT_SQL_URL",
-    "postgres": "GLEITZEIT_SQL_URL",
-    "redis": "GLEITZEIT_REDIS_URL",
-}
 
 
 @dataclass
@@ -50,6 +45,7 @@ class Run:
     hub: str | None
     as_json: bool
     debug: bool
+    no_trunc: bool = False
 
     @property
     def where(self) -> str:
@@ -57,46 +53,70 @@ class Run:
 
     @property
     def terminal(self) -> bool:
-        return sys.stdout.isatty()
+        return on_terminal()
+
+    @property
+    def width(self) -> int | None:
+        """Where long lines are cut: the terminal's width (``COLUMNS`` when
+        set); None (never cut) when piped or with ``--no-trunc``."""
+        if self.no_trunc or not on_terminal():
+            return None
+        return shutil.get_terminal_size().columns
+
+
+def on_terminal() -> bool:
+    return sys.stdout.isatty()
 
 
 def default_url() -> str:
-    """Raises: click.UsageError for a GLEITZEIT_HUB_PERSISTENCE that names no URL."""
-    persistence = os.environ.get("GLEITZEIT_HUB_PERSISTENCE", "").strip().lower()
-    if persistence == "memory":
-        return "memory://"
-    if persistence:
-        variable = _PERSISTENCE.get(persistence)
-        if variable is None:
-            raise click.UsageError(
-                f"GLEITZEIT_HUB_PERSISTENCE={persistence!r} is not one of "
-                f"{', '.join(sorted(_PERSISTENCE))}, memory"
-            )
-        if not os.environ.get(variable):
-            raise click.UsageError(
-                f"GLEITZEIT_HUB_PERSISTENCE={persistence} but {variable} is unset"
-            )
-        return os.environ[variable]
+    """The store URL when no --url is given: the environment Gleitzeit reads
+    (:func:`adapters.hub.config.from_env`, the one reading of it), then
+    HUBLOG_URL, then the embedded default.
+
+    Raises: click.ClickException naming the variable at fault.
+    """
+    from ..hub.config import HubConfigError, from_env
+
+    try:
+        settings = from_env()
+    except HubConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    if settings is not None:
+        return settings.url
     return os.environ.get("HUBLOG_URL") or DEFAULT_URL
 
 
-def options(*, json: bool = True, hub: bool = True) -> Callable[[Callable[..., Any]], Any]:
-    """Add --url, --hub, --json, --debug to an async command body taking a
-    :class:`Run` first; run it under anyio with clean errors."""
+def options(
+    *, json: bool = True, hub: bool = True, wide: bool = False
+) -> Callable[[Callable[..., Any]], Any]:
+    """Add --url, --hub, --json, --debug (and with ``wide`` --no-trunc) to an
+    async command body taking a :class:`Run` first; run it under anyio with
+    clean errors."""
 
     def decorate(fn: Callable[..., Awaitable[Any]]) -> Any:
         @functools.wraps(fn)
         def wrapper(url: str | None, debug: bool, **kwargs: Any) -> Any:
-            group = click.get_current_context().find_root().obj or {}
+            context = click.get_current_context()
+            group = context.find_root().obj or {}
+            if not hub and group.get("hub"):
+                raise click.UsageError(f"{context.command_path} takes no --hub")
             run = Run(
                 url=url or group.get("url") or default_url(),
-                hub=kwargs.pop("hub", None),
+                hub=kwargs.pop("hub", None) or group.get("hub"),
                 as_json=kwargs.pop("as_json", False),
                 debug=debug or group.get("debug", False),
+                no_trunc=kwargs.pop("no_trunc", False),
             )
             return guarded(run, lambda: anyio.run(functools.partial(fn, run, **kwargs)))
 
         wrapper = click.option("--debug", is_flag=True, help="Show a traceback on errors.")(wrapper)
+        if wide:
+            wrapper = click.option(
+                "--no-trunc",
+                is_flag=True,
+                help="Never cut long lines (on a terminal they are cut to its width; "
+                "piped, never).",
+            )(wrapper)
         if json:
             wrapper = click.option(
                 "--json", "as_json", is_flag=True, help="JSON (one object per line for listings)."
@@ -138,6 +158,8 @@ def shell_conventions() -> Iterator[None]:
     a transaction not committed is not in the log, and nothing else is
     written in place.
     """
+    if os.environ.get("NO_COLOR"):  # https://no-color.org
+        click.get_current_context().color = False
     previous = None
     if threading.current_thread() is threading.main_thread():
         previous = signal.signal(signal.SIGINT, _end_interrupted)
@@ -204,6 +226,42 @@ def _hide_password(text: str, url: str) -> str:
         if password:
             text = text.replace(password, "***")
     return text
+
+
+class OutputFile:
+    """A file a command writes (``-``: stdout): its open, write and close
+    errors name the file, never the database."""
+
+    def __init__(self, path: Path | str, mode: str = "wb") -> None:
+        self.path = str(path)
+        encoding = None if "b" in mode else "utf-8"
+        self._file = self._call(click.open_file, self.path, mode, encoding)
+
+    def write(self, data: Any) -> int:
+        return int(self._call(self._file.write, data))
+
+    def close(self) -> None:
+        self._call(self._file.close)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _call(self, fn: Callable[..., Any], *args: Any) -> Any:
+        try:
+            return fn(*args)
+        except OSError as exc:
+            if _closed_pipe(exc):
+                raise
+            raise click.ClickException(f"cannot write {self.path}: {exc.strerror or exc}") from None
+
+
+def write_text(path: Path, text: str) -> None:
+    """Raises: click.ClickException naming the file."""
+    with OutputFile(path, "w") as out:
+        out.write(text)
 
 
 def echo_json(data: Any) -> None:

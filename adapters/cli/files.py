@@ -9,8 +9,8 @@ import click
 from .. import open_store, readmodel_store_for
 from ..replay import jsonl, report, report_html
 from ..replay.errors import EmptyRange
-from ..replay.scope import hubs_in_scope, one_hub
-from .common import Run, echo_json, options
+from ..replay.scope import hubs_in_scope, hubs_with_instance, one_hub, unknown_instance
+from .common import OutputFile, Run, echo_json, options, write_text
 from .inspect import event_filter, filter_options, window
 
 
@@ -35,10 +35,10 @@ async def report_command(run: Run, since: str | None, until: str | None, output:
     Example:  hublog report --hub demo-pool --since 30m -o incident.html
     """
     span = window(since, until, None, None)
-    async with open_store(run.url) as store, readmodel_store_for(store) as storage:
+    async with open_store(run.url, read_only=True) as store, readmodel_store_for(store) as storage:
         hub = await one_hub(store, run.hub, run.where, "report")
         data = await report.collect(store, storage, hub, span, run.where)
-    output.write_text(report_html.render(data), encoding="utf-8")
+    write_text(output, report_html.render(data))
     click.echo(
         f"wrote {output}: hub {hub}, positions {data.after + 1}..{data.last}, "
         f"{len(data.instances)} instances, {len(data.changes)} status changes"
@@ -75,16 +75,22 @@ async def export_command(
     """
     selection = event_filter(stream, instance, type_names, correlation, None)
     span = window(since, until, from_position, to_position)
-    async with open_store(run.url, codec=jsonl.RAW_CODEC) as store:
+    async with (
+        open_store(run.url, codec=jsonl.RAW_CODEC, read_only=True) as store,
+        readmodel_store_for(store) as storage,
+    ):
         hubs = await hubs_in_scope(store, run.hub, run.where)
         if not hubs:
             raise EmptyRange(f"{run.where} holds no hubs: nothing to export")
+        if instance is not None and not await hubs_with_instance(store, hubs, instance):
+            async with open_store(run.url, read_only=True) as decoding:  # raw reads list nothing
+                raise await unknown_instance(decoding, None, hubs, instance, run.where)
         written = 0
-        with click.open_file(str(output), "wb") as out:
+        with OutputFile(output) as out:
             for hub in hubs:
                 after, last = await span.positions(store, hub)
                 chosen = type(selection)(**{**selection.__dict__, "after": after, "last": last})
-                written += await jsonl.export(store, [hub], chosen, out)
+                written += await jsonl.export(store, [hub], chosen, out, storage=storage)
     click.echo(f"exported {written} events of {', '.join(hubs)} to {output}", err=True)
 
 
@@ -100,8 +106,8 @@ async def import_command(run: Run, path: Path) -> None:
 
     Example:  hublog --url sqlite:///incident.db import pool.jsonl
     """
-    async with open_store(run.url) as store:
-        result = await jsonl.import_file(store, path)
+    async with open_store(run.url) as store, readmodel_store_for(store) as storage:
+        result = await jsonl.import_file(store, path, storage=storage)
     if run.as_json:
         echo_json(
             {
@@ -109,12 +115,16 @@ async def import_command(run: Run, path: Path) -> None:
                 "written": result.written,
                 "skipped": result.skipped,
                 "unreadable": result.unreadable,
+                "partial": {hub: h.describe() for hub, h in result.headers.items()},
             }
         )
         return
     for hub in result.written:
+        header = result.headers.get(hub)
+        holds = "" if header is None else f" (the export held {header.describe()})"
         click.echo(
-            f"hub {hub}: {result.written[hub]} events imported, {result.skipped[hub]} already there"
+            f"hub {hub}: {result.written[hub]} events imported, "
+            f"{result.skipped[hub]} already there{holds}"
         )
     if result.unreadable:
         click.echo(f"{result.unreadable} records with unreadable envelopes not imported", err=True)

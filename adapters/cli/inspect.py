@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import aclosing
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 import click
@@ -15,9 +15,17 @@ from .. import open_store, readmodel_store_for
 from ..replay import diff as diffs
 from ..replay import lines, state, table, timeline
 from ..replay import metrics as metric_series
+from ..replay.coverage import coverage
 from ..replay.errors import InvalidInput
-from ..replay.filters import EventFilter, Window, select_events
-from ..replay.scope import hubs_in_scope, one_hub
+from ..replay.filters import EventFilter, Window, resolve_types, select_events
+from ..replay.lines import cut
+from ..replay.scope import (
+    hubs_in_scope,
+    hubs_with_instance,
+    instance_hub,
+    one_hub,
+    unknown_instance,
+)
 from ..replay.sparkline import sparkline
 from ..replay.timeparse import HELP as POINT_HELP
 from ..replay.timeparse import Point, parse_point
@@ -34,24 +42,18 @@ async def hubs(run: Run) -> None:
 
     Example:  hublog --url sqlite:///hublog.db hubs
     """
-    async with open_store(run.url) as store:
-        rows = []
+    async with open_store(run.url, read_only=True) as store:
+        rows: list[tuple[str, int, datetime | None]] = []
         for hub_id in await hubs_in_scope(store, run.hub, run.where):
             head = await store.head(hub_id)
             last = [e async for e in store.read_log(hub_id, after=max(head - 1, 0), limit=1)]
-            at = lines.timestamp(last[0].recorded_at) if last else None
-            rows.append({"hub_id": hub_id, "head": head, "last_recorded_at": at})
+            rows.append((hub_id, head, last[0].recorded_at if last else None))
         if run.as_json:
-            for row in rows:
-                echo_json(row)
+            for hub_id, head, at in rows:  # times as everywhere in JSON: ISO 8601, UTC, Z
+                echo_json({"hub_id": hub_id, "head": head, "last_recorded_at": at})
         elif rows:
-            click.echo(
-                "\n".join(
-                    table.render(
-                        ("hub", "head", "last event (UTC)"), [list(r.values()) for r in rows]
-                    )
-                )
-            )
+            body = [[h, n, None if at is None else lines.timestamp(at)] for h, n, at in rows]
+            click.echo("\n".join(table.render(("hub", "head", "last event (UTC)"), body)))
         else:
             click.echo(f"no hubs in {run.where} yet", err=True)
 
@@ -98,7 +100,7 @@ def event_filter(
     return EventFilter(
         stream=stream,
         instance=instance,
-        types=frozenset(type_names),
+        types=resolve_types(type_names),
         correlation=correlation,
         limit=limit,
     ).check()
@@ -112,7 +114,10 @@ def filter_options(fn: F) -> F:
                 help="Only events of this instance (its instance/, metrics/ and lock/ streams).",
             ),
             click.option(
-                "--type", "type_names", multiple=True, help="Only these event types (repeatable)."
+                "--type",
+                "type_names",
+                multiple=True,
+                help="Only these event types: a comma list, any case (repeatable).",
             ),
             click.option("--stream", help="Only this stream, e.g. instance/ollama-2."),
             click.option("--correlation", help="Only events with this correlation id."),
@@ -128,7 +133,7 @@ def filter_options(fn: F) -> F:
 @click.option("--limit", type=int, help="At most this many events (per hub).")
 @click.option("--after", type=int, hidden=True, help="Same as --from-position N+1.")
 @click.option("--follow", "-f", is_flag=True, help="Keep following new events (Ctrl-C stops).")
-@options()
+@options(wide=True)
 async def events(
     run: Run,
     hub_id: str | None,
@@ -157,10 +162,11 @@ async def events(
         from_position = after + 1
     selection = event_filter(stream, instance, type_names, correlation, limit)
     span = window(since, until, from_position, to_position)
-    async with open_store(run.url) as store:
+    async with open_store(run.url, read_only=True) as store:
         hubs = await hubs_in_scope(store, hub_id or run.hub, run.where)
         if follow and len(hubs) != 1:
             hubs = [await one_hub(store, hub_id or run.hub, run.where, "--follow")]
+        await _check_instance(store, run, hubs, instance, follow)
         shown = 0
         for hub in hubs:
             first, last = await span.positions(store, hub)
@@ -168,6 +174,17 @@ async def events(
             shown += await _list(run, store, hub, chosen, follow, with_hub=len(hubs) > 1)
         if not shown and not run.as_json:
             click.echo(f"no events match in {', '.join(hubs) or 'no hub'}", err=True)
+
+
+async def _check_instance(
+    store: EventStore, run: Run, hubs: list[str], instance: str | None, follow: bool
+) -> None:
+    """Raises: UnknownInstance, unless following (it may yet register)."""
+    if instance is None or await hubs_with_instance(store, hubs, instance):
+        return
+    if not follow:
+        raise await unknown_instance(store, None, hubs, instance, run.where)
+    click.echo(f"no instance {instance!r} in {', '.join(hubs)} yet: waiting for it", err=True)
 
 
 async def _list(
@@ -186,45 +203,48 @@ async def _list(
                 continue
             pending.append(([hub] if with_hub else []) + lines.cells(event))
             if layout is None and (len(pending) >= TABLE_SAMPLE or follow):
-                layout = _start_table(headers, pending)
+                layout = _start_table(headers, pending, run.width)
             elif layout is not None:
-                click.echo(layout.line(pending.pop(), paint))
+                click.echo(layout.line(pending.pop(), paint, run.width))
     if pending:
-        _start_table(headers, pending)
+        _start_table(headers, pending, run.width)
     return shown
 
 
-def _start_table(headers: tuple[str, ...], rows: list[list[str]]) -> table.Layout:
+def _start_table(
+    headers: tuple[str, ...], rows: list[list[str]], width: int | None
+) -> table.Layout:
     layout = table.Layout(headers, rows)
     click.secho(layout.header(), bold=True)
     for row in rows:
-        click.echo(layout.line(row, paint))
+        click.echo(layout.line(row, paint, width))
     rows.clear()
     return layout
 
 
 @click.command("state")
-@click.option("--at", "at", required=True, help=f"The point: {POINT_HELP}.")
-@options()
-async def state_command(run: Run, at: str) -> None:
-    """Show instances, lease holders and the hub summary as they were at a point.
+@click.option("--at", "at", help=f"The point: {POINT_HELP}. Default: now.")
+@options(wide=True)
+async def state_command(run: Run, at: str | None) -> None:
+    """Show instances, lease holders and the hub summary as they were at a
+    point (default: now).
 
     Example:  hublog state --hub demo-pool --at 10m
     """
-    point = parse_point(at, "--at")
-    async with open_store(run.url) as store, readmodel_store_for(store) as storage:
+    point = Point("now", ago=timedelta(0)) if at is None else parse_point(at, "--at")
+    async with open_store(run.url, read_only=True) as store, readmodel_store_for(store) as storage:
         for hub in await hubs_in_scope(store, run.hub, run.where):
-            view = await state.view_at(store, storage, hub, point)
+            shown = await state.state(store, storage, hub, point)
             if run.as_json:
-                echo_json(state.as_json(view))
+                echo_json(state.as_json(shown))
             else:
-                click.echo("\n".join(state.lines(view)) + "\n")
+                click.echo("\n".join(cut(line, run.width) for line in state.lines(shown)) + "\n")
 
 
 @click.command("diff")
 @click.argument("a")
 @click.argument("b")
-@options()
+@options(wide=True)
 async def diff_command(run: Run, a: str, b: str) -> None:
     """Show what changed between two points (times or @positions), with the
     events responsible: instances appeared/disappeared, status and lease changes.
@@ -232,7 +252,7 @@ async def diff_command(run: Run, a: str, b: str) -> None:
     Example:  hublog diff --hub demo-pool @100 @400
     """
     first, second = parse_point(a, "A"), parse_point(b, "B")
-    async with open_store(run.url) as store, readmodel_store_for(store) as storage:
+    async with open_store(run.url, read_only=True) as store, readmodel_store_for(store) as storage:
         for hub in await hubs_in_scope(store, run.hub, run.where):
             before, after, changes = await diffs.diff(store, storage, hub, first, second)
             if run.as_json:
@@ -240,41 +260,19 @@ async def diff_command(run: Run, a: str, b: str) -> None:
                     echo_json(change.as_json(hub, before.position, after.position))
                 continue
             click.secho(f"hub {hub}: position {before.position} -> {after.position}", bold=True)
+            partial = (await coverage(store, storage, hub)).line()
+            if partial:
+                click.echo(f"  {partial}")
             for change in changes:
-                click.echo("\n".join(change.lines()))
+                click.echo("\n".join(cut(line, run.width) for line in change.lines()))
             if not changes:
                 click.echo("  no instance, status or lease changed")
-
-
-async def _instance_hub(store: EventStore, run: Run, instance: str) -> str:
-    """The hub holding ``instance``: the one named, or the only one that has it.
-
-    Raises: InvalidInput naming the instances there are.
-    """
-    from eventstore import streams
-
-    hubs = await hubs_in_scope(store, run.hub, run.where)
-    having = [h for h in hubs if await store.stream_version(h, streams.instance(instance))]
-    if len(having) == 1:
-        return having[0]
-    if len(having) > 1:
-        raise InvalidInput(
-            f"instance {instance!r} is in hubs {', '.join(having)}: pick one with --hub"
-        )
-    known = []
-    for hub in hubs:
-        view = await state.view_at(store, None, hub, Point("end", position=await store.head(hub)))
-        known += list(view.instances)
-    raise InvalidInput(
-        f"no instance {instance!r} in {', '.join(hubs) or run.where} "
-        f"(instances there: {', '.join(sorted(set(known))) or 'none'})"
-    )
 
 
 @click.command("timeline")
 @click.option("--instance", required=True, help="The instance id, e.g. ollama-2.")
 @click.option("--since", help=f"Only from this point: {POINT_HELP}.")
-@options()
+@options(wide=True)
 async def timeline_command(run: Run, instance: str, since: str | None) -> None:
     """Show an instance's life: health transitions with durations, recoveries,
     leases, deregistration, incarnations.
@@ -282,8 +280,8 @@ async def timeline_command(run: Run, instance: str, since: str | None) -> None:
     Example:  hublog timeline --hub demo-pool --instance ollama-2
     """
     point = None if since is None else parse_point(since, "--since")
-    async with open_store(run.url) as store:
-        hub = await _instance_hub(store, run, instance)
+    async with open_store(run.url, read_only=True) as store:
+        hub = await instance_hub(store, None, run.hub, instance, run.where)
         entries, checks = await timeline.timeline(store, hub, instance, point)
     if run.as_json:
         for entry in entries:
@@ -293,7 +291,8 @@ async def timeline_command(run: Run, instance: str, since: str | None) -> None:
         f"{instance} in hub {hub}: {checks['checks']} health checks, {checks['failed']} failed",
         bold=True,
     )
-    click.echo("\n".join(table.render(timeline.HEADERS, [e.row() for e in entries], style=paint)))
+    rows = [e.row() for e in entries]
+    click.echo("\n".join(table.render(timeline.HEADERS, rows, style=paint, width=run.width)))
 
 
 @click.command("metrics")
@@ -315,8 +314,8 @@ async def metrics_command(
 
     Example:  hublog metrics --hub demo-pool --instance ollama-2 --resolution 1m
     """
-    async with open_store(run.url) as store:
-        hub = await _instance_hub(store, run, instance)
+    async with open_store(run.url, read_only=True) as store:
+        hub = await instance_hub(store, None, run.hub, instance, run.where)
         start = None if since is None else await _time(store, hub, since, "--since")
         end = None if until is None else await _time(store, hub, until, "--until")
         rows = await metric_series.series(

@@ -14,6 +14,7 @@ from eventstore import EventStoreError
 
 from .. import open_store, readmodel_store_for, urls
 from ..replay import verify as verifying
+from ..replay.coverage import coverage
 from ..replay.jsonl import RAW_CODEC
 from ..replay.lines import text_line
 from ..replay.rebuild import Progress, choose, rebuild_one
@@ -34,15 +35,22 @@ async def verify_command(run: Run, projections: bool) -> None:
     Example:  hublog verify --hub demo-pool --projections
     """
     findings: list[verifying.Finding] = []
-    async with open_store(run.url, codec=RAW_CODEC) as raw:
+    async with (
+        open_store(run.url, codec=RAW_CODEC, read_only=True) as raw,
+        readmodel_store_for(raw) as kept,
+    ):
         hubs = await hubs_in_scope(raw, run.hub, run.where)
         for hub in hubs:
-            count, found = await verifying.verify_hub(raw, hub)
+            held = await coverage(raw, kept, hub)
+            count, found = await verifying.verify_hub(raw, hub, held)
             findings += found
             if not run.as_json:
                 click.echo(f"hub {hub}: {count} events read, {len(found)} findings", err=True)
     if projections:
-        async with open_store(run.url) as store, readmodel_store_for(store) as storage:
+        async with (
+            open_store(run.url, read_only=True) as store,
+            readmodel_store_for(store) as storage,
+        ):
             for hub in hubs:
                 findings += await verifying.verify_projections(store, storage, hub)
     for finding in findings:
@@ -69,7 +77,7 @@ async def rebuild_command(run: Run, names: tuple[str, ...]) -> None:
     """
     chosen = choose(names)
     report = _reporter(sys.stderr.isatty())
-    async with open_store(run.url) as store, readmodel_store_for(store) as storage:
+    async with open_store(run.url, create=False) as store, readmodel_store_for(store) as storage:
         for hub in await hubs_in_scope(store, run.hub, run.where):
             for projection in chosen:
                 done = await rebuild_one(store, storage, projection, hub, report)
@@ -91,7 +99,13 @@ def _reporter(terminal: bool) -> Callable[[Progress], None]:
 
 
 @click.command()
-@click.option("--minutes", default=30, show_default=True, help="Simulated minutes.")
+@click.option(
+    "--minutes",
+    type=click.IntRange(min=1),
+    default=30,
+    show_default=True,
+    help="Simulated minutes.",
+)
 @click.option("--seed", default=7, show_default=True, help="Random seed of the simulation.")
 @options(json=False, hub=False)
 async def demo(run: Run, minutes: int, seed: int) -> None:
@@ -167,48 +181,66 @@ def db() -> None:
     """The SQL schema: alembic migrations."""
 
 
-def _db_url(url: str | None) -> Run:
+def _db_url(argument: str | None, url: str | None, debug: bool) -> Run:
     from .common import default_url
 
-    group = click.get_current_context().find_root().obj or {}
-    return Run(url or group.get("url") or default_url(), None, False, group.get("debug", False))
+    if argument and url and argument != url:
+        raise click.UsageError(f"two URLs given: {argument!r} and --url {url!r}")
+    context = click.get_current_context()
+    group = context.find_root().obj or {}
+    if group.get("hub"):
+        raise click.UsageError(f"{context.command_path} takes no --hub")
+    return Run(
+        argument or url or group.get("url") or default_url(),
+        None,
+        False,
+        debug or group.get("debug", False),
+    )
+
+
+_DB_URL = click.option("--url", "-u", help="The SQL database (same as the URL argument).")
+_DB_DEBUG = click.option("--debug", is_flag=True, help="Show a traceback on errors.")
 
 
 @db.command("upgrade")
-@click.argument("url", required=False)
-def db_upgrade(url: str | None) -> None:
+@click.argument("argument", metavar="[URL]", required=False)
+@_DB_URL
+@_DB_DEBUG
+def db_upgrade(argument: str | None, url: str | None, debug: bool) -> None:
     """Migrate an SQL database to this hublog's schema (idempotent).
 
     Example:  hublog db upgrade postgresql://gleitzeit@db.internal/gleitzeit
     """
     from ..sql import migrations  # imported on use: SQLAlchemy and alembic are slow to load
 
-    run = _db_url(url)
+    run = _db_url(argument, url, debug)
     guarded(run, lambda: _migrate(run.url, upgrade=True))
     click.echo(f"{run.where} is at schema revision {migrations.head_revision()}")
 
 
 @db.command("current")
-@click.argument("url", required=False)
-def db_current(url: str | None) -> None:
+@click.argument("argument", metavar="[URL]", required=False)
+@_DB_URL
+@_DB_DEBUG
+def db_current(argument: str | None, url: str | None, debug: bool) -> None:
     """Print the database's schema revision and this hublog's.
 
     Example:  hublog db current sqlite:///hublog.db
     """
     from ..sql import migrations
 
-    run = _db_url(url)
+    run = _db_url(argument, url, debug)
     found = guarded(run, lambda: _migrate(run.url, upgrade=False))
     click.echo(f"database: {found or 'none'}\nhublog:   {migrations.head_revision()}")
 
 
 def _migrate(url: str, *, upgrade: bool) -> str | None:
-    from ..sql import create_engine, migrations
+    from ..sql import SQLSettings, create_engine, migrations
 
     parsed = parse(url)
     if parsed.backend not in ("sqlite", "postgresql"):
         raise click.ClickException(f"{parsed.redacted} is not an SQL database: nothing to migrate")
-    engine = create_engine(url)
+    engine = create_engine(SQLSettings.from_url(parsed, read_only=not upgrade))
     try:
         with engine.connect().execution_options(hublog_write=True) as conn:
             if upgrade:

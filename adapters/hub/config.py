@@ -2,15 +2,20 @@
 
 Environment::
 
-    GLEITZEIT_HUB_PERSISTENCE=redis|sql|memory
+    GLEITZEIT_HUB_PERSISTENCE=redis|sql|memory   (any case; sqlite, postgresql: sql)
     GLEITZEIT_REDIS_URL=redis://localhost:6379
     GLEITZEIT_SQL_URL=postgresql://user:pass@localhost/gleitzeit
 
+Without ``GLEITZEIT_HUB_PERSISTENCE`` the one URL variable that is set names
+the store (both set is refused: say which); without any, the embedded
+``sqlite:///hublog.db``.
+
 YAML (``hub.persistence…``, ``hub.providers.<name>…``) is decoded into the
-typed Structs below; an unknown key, a wrong type or a missing URL raises
-:class:`HubConfigError` naming the key, the file and the line.  The chosen
-URL and options go to ``open_store``, whose backend settings
-(``SQLSettings`` / ``RedisSettings.from_url``) check them once more.
+typed Structs below; an unknown key, a wrong type, a missing URL or a bad
+URL option raises :class:`HubConfigError` naming the key, the file and the
+line, and the URL with its password masked.  The URL and its options are
+checked here as the backend would check them (:func:`adapters.stores.check`),
+so every configuration error surfaces at :func:`resolve`, with its place.
 """
 
 from __future__ import annotations
@@ -25,6 +30,9 @@ import msgspec
 import msgspec.yaml
 import yaml
 
+from adapters import urls
+from adapters.stores import BACKENDS
+from adapters.stores import check as check_url
 from adapters.stores import parse as parse_url
 from eventstore.errors import StoreConfigurationError
 
@@ -38,6 +46,16 @@ ENV_TYPE, ENV_REDIS, ENV_SQL = (
 )
 PersistenceType = Literal["redis", "sql", "memory"]
 _BACKENDS = {"redis": ("redis",), "sql": ("sqlite", "postgresql"), "memory": ("memory",)}
+_TYPES: dict[str, PersistenceType] = {
+    "redis": "redis",
+    "sql": "sql",
+    "sqlite": "sql",
+    "postgresql": "sql",
+    "postgres": "sql",
+    "memory": "memory",
+}
+"""What a persistence type may be written as (any case)."""
+_SCHEMES = sorted({scheme for entry in BACKENDS for scheme in entry.schemes}, key=len, reverse=True)
 
 
 class _Section(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -55,7 +73,8 @@ class SQLSection(_Section, frozen=True, kw_only=True):
 
 
 class PersistenceSection(_Section, frozen=True, kw_only=True):
-    type: PersistenceType
+    type: str
+    """redis, sql or memory, in any case (checked by :func:`from_config`)."""
     redis: RedisSection = RedisSection()
     sql: SQLSection = SQLSection()
 
@@ -91,21 +110,41 @@ class PersistenceSettings(msgspec.Struct, frozen=True, kw_only=True):
 def from_env(environ: Mapping[str, str] | None = None) -> PersistenceSettings | None:
     """The settings the environment names, or None when it names none.
 
-    Raises: HubConfigError for an unknown type or a missing URL variable.
+    Raises: HubConfigError for an unknown type, a missing URL variable, or
+    both URL variables set without a type.
     """
     env = os.environ if environ is None else environ
-    kind = env.get(ENV_TYPE, "").strip().lower()
-    if not kind:
-        return None
-    if kind not in _BACKENDS:
-        raise HubConfigError(f"{ENV_TYPE}={kind!r}: expected one of redis, sql, memory")
+    written = env.get(ENV_TYPE, "").strip()
+    if not written:
+        return _from_url_variables(env)
+    kind = _TYPES.get(written.lower())
+    if kind is None:
+        raise HubConfigError(f"{ENV_TYPE}={written!r}: expected one of redis, sql, memory")
     if kind == "memory":
         return PersistenceSettings(type="memory", url="memory://", source="environment")
     name = ENV_REDIS if kind == "redis" else ENV_SQL
     url = env.get(name, "").strip()
     if not url:
-        raise HubConfigError(f"{ENV_TYPE}={kind} needs {name} (the store URL); it is not set")
+        raise HubConfigError(f"{ENV_TYPE}={written} needs {name} (the store URL); it is not set")
     return _checked(kind, url, {}, f"environment ({name})")
+
+
+def _from_url_variables(env: Mapping[str, str]) -> PersistenceSettings | None:
+    """Without a type, the one URL variable set names the store."""
+    given = [
+        (kind, name)
+        for kind, name in (("redis", ENV_REDIS), ("sql", ENV_SQL))
+        if env.get(name, "").strip()
+    ]
+    if len(given) > 1:
+        raise HubConfigError(
+            f"both {ENV_REDIS} and {ENV_SQL} are set but {ENV_TYPE} is not: "
+            f"set {ENV_TYPE}=redis or {ENV_TYPE}=sql to say which store to use"
+        )
+    if not given:
+        return None
+    kind, name = given[0]
+    return _checked(kind, env[name].strip(), {}, f"environment ({name}; {ENV_TYPE} unset)")
 
 
 def from_file(path: str | os.PathLike[str]) -> PersistenceSettings:
@@ -113,7 +152,12 @@ def from_file(path: str | os.PathLike[str]) -> PersistenceSettings:
 
     Raises: HubConfigError naming the key, the file and the line.
     """
-    text = Path(path).read_text()
+    try:
+        text = Path(path).read_text()
+    except OSError as exc:
+        raise HubConfigError(f"cannot read configuration file {path}: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise HubConfigError(f"{path}: not a text file ({exc.reason}); is it YAML?") from None
     return from_yaml(text, source=str(path))
 
 
@@ -128,25 +172,38 @@ def from_yaml(text: str, *, source: str = "<yaml>") -> PersistenceSettings:
         raise HubConfigError(_located(str(exc), text, source)) from exc
     except msgspec.DecodeError as exc:
         raise HubConfigError(f"{source}: not valid YAML: {exc}") from exc
-    return from_config(config, source=source)
+    return from_config(config, source=source, text=text)
 
 
-def from_config(config: ConfigFile, *, source: str = "configuration") -> PersistenceSettings:
-    """Settings from decoded sections.
+def from_config(
+    config: ConfigFile, *, source: str = "configuration", text: str | None = None
+) -> PersistenceSettings:
+    """Settings from decoded sections (``text``: the YAML they came from,
+    for line numbers).
 
-    Raises: HubConfigError for a missing or mismatched URL (naming the key).
+    Raises: HubConfigError for an unknown type, a missing or mismatched URL
+    or a bad URL option (naming the key, and the line when there is text).
     """
+
+    def at(key: str) -> str:
+        line = None if text is None else _line_of(text, key.split("."))
+        return f"{source}:{line}: {key}" if line else f"{source}: {key}"
+
     p = config.hub.persistence
-    if p.type == "memory":
+    kind = _TYPES.get(p.type.strip().lower())
+    if kind is None:
+        where = at("hub.persistence.type")
+        raise HubConfigError(f"{where}: {p.type!r} is not one of redis, sql, memory")
+    if kind == "memory":
         settings = PersistenceSettings(type="memory", url="memory://", source=source)
-    elif p.type == "redis":
+    elif kind == "redis":
         key = "hub.persistence.redis.url"
         url = _required(p.redis.url, key, source)
-        settings = _checked("redis", url, {"key_prefix": p.redis.key_prefix}, f"{source} ({key})")
+        settings = _checked("redis", url, {"key_prefix": p.redis.key_prefix}, at(key))
     else:
         key = "hub.persistence.sql.url"
         url = _required(p.sql.url, key, source)
-        settings = _checked("sql", url, {"pool_size": p.sql.pool_size}, f"{source} ({key})")
+        settings = _checked("sql", url, {"pool_size": p.sql.pool_size}, at(key))
     return msgspec.structs.replace(settings, providers=dict(config.hub.providers))
 
 
@@ -171,9 +228,25 @@ def resolve(url_or_config: object = None) -> PersistenceSettings:
         return from_config(config)
     if isinstance(url_or_config, str) and "://" in url_or_config:
         return _checked(_type_of(url_or_config), url_or_config, {}, "argument")
+    if isinstance(url_or_config, str):
+        if not url_or_config.strip():
+            raise HubConfigError("argument: empty; give a store URL or a YAML file's path")
+        _refuse_a_url_missing_slashes(url_or_config)
     if isinstance(url_or_config, str | os.PathLike):
         return from_file(url_or_config)
     raise HubConfigError(f"cannot configure persistence from {type(url_or_config).__name__}")
+
+
+def _refuse_a_url_missing_slashes(text: str) -> None:
+    """``redis:/localhost:6379`` is a URL typed wrong, not a file to read."""
+    scheme = next((sc for sc in _SCHEMES if text.lower().startswith(sc + ":")), None)
+    if scheme is not None:
+        rest = text[len(scheme) + 1 :].lstrip("/")
+        meant = f"{scheme}:///{rest}" if scheme.startswith("sqlite") else f"{scheme}://{rest}"
+        raise HubConfigError(
+            f"argument: {urls.redact(text)!r} is not a store URL: {scheme} URLs are written "
+            f"{scheme}://… (did you mean {urls.redact(meant)!r}?)"
+        )
 
 
 def _required(url: str | None, key: str, source: str) -> str:
@@ -192,17 +265,18 @@ def _type_of(url: str) -> PersistenceType:
 
 
 def _checked(kind: str, url: str, options: dict[str, Any], where: str) -> PersistenceSettings:
-    backend = _parse(url, where).backend
+    backend = _parse(url, where, check=False).backend
     if backend not in _BACKENDS[kind]:
         raise HubConfigError(f"{where}: a {kind} store needs a {kind} URL, got a {backend} one")
+    _parse(url, where, **options)  # its options too, as the backend will check them
     return PersistenceSettings(type=kind, url=url, options=options, source=where)  # type: ignore[arg-type]
 
 
-def _parse(url: str, where: str) -> Any:
+def _parse(url: str, where: str, *, check: bool = True, **options: Any) -> Any:
     try:
-        return parse_url(url)
+        return check_url(url, **options) if check else parse_url(url)
     except StoreConfigurationError as exc:
-        raise HubConfigError(f"{where}: {exc}") from exc
+        raise HubConfigError(f"{where}: {exc}") from None
 
 
 # --- where in the file -------------------------------------------------------

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
+from redis.connection import URL_QUERY_ARGUMENT_PARSERS
+
 from eventstore.errors import StoreConfigurationError
 
 from .. import options as opt
@@ -40,6 +42,22 @@ URL_OPTIONS = frozenset(
 """Options hublog reads from the URL's query itself."""
 KEYWORDS = URL_OPTIONS | {"max_event_bytes"}
 """Options that may also be given as keyword arguments."""
+DRIVER_OPTIONS = frozenset(URL_QUERY_ARGUMENT_PARSERS) | {
+    "client_name",
+    "username",
+    "password",
+    "lib_name",
+    "lib_version",
+    "ssl_keyfile",
+    "ssl_certfile",
+    "ssl_cert_reqs",
+    "ssl_ca_certs",
+    "ssl_ca_path",
+    "ssl_ciphers",
+    "ssl_password",
+}
+"""What redis-py takes from a URL beside hublog's: the options it parses
+itself, and its string-valued connection arguments."""
 
 
 @dataclass(frozen=True)
@@ -104,7 +122,17 @@ class RedisSettings:
                     "cluster", values["cluster"], where, f"contradicts the {scheme}:// scheme"
                 )
             values["cluster"] = True
-        return cls._checked(values, client_url=client_url, where=where)
+        settings = cls._checked(values, client_url=client_url, where=where)
+        # after hublog's own values: a bad one of those is the clearer message
+        opt.check_url_options(
+            (k for k, _ in query),
+            URL_OPTIONS,
+            DRIVER_OPTIONS,
+            "redis-py",
+            where,
+            keyword_only=KEYWORDS - URL_OPTIONS,
+        )
+        return settings
 
     @classmethod
     def for_client(cls, where: str, *, cluster: bool, **given: Any) -> RedisSettings:

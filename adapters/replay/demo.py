@@ -42,6 +42,7 @@ from projections.advisor import Advice, ScalingPolicy, advise
 
 from ..hub.advice import record_advice
 from .demo_pool import FAILING, TICK, Pool, Server
+from .errors import InvalidInput
 
 __all__ = ["FAILING", "DemoResult", "run_demo"]
 
@@ -75,8 +76,11 @@ async def run_demo(
     """Simulate ``minutes`` of the pool ending now, and copy the log into
     ``store`` as hub ``demo-pool`` (``demo-pool-N`` if taken).
 
-    Raises: BackendUnavailable, StoreClosed (of ``store``).
+    Raises: InvalidInput for fewer than 1 minute; BackendUnavailable,
+    StoreClosed (of ``store``).
     """
+    if minutes < 1:
+        raise InvalidInput(f"the demo's minutes must be at least 1, got {minutes}")
     existing = [h for h in await store.hubs() if h.startswith("demo-pool")]
     hub_id = "demo-pool" if not existing else f"demo-pool-{len(existing) + 1}"
     end = await store.now()

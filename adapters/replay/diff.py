@@ -1,6 +1,10 @@
 """``hublog diff A B``: what changed in a hub between two points: instances
 that appeared or disappeared, status changes, lease changes, each with the
-events of the log between A and B that are responsible."""
+events of the log between A and B that are responsible.
+
+On a log that starts late (:mod:`.coverage`) an instance registered before
+it is never "appeared" or "disappeared": its status changes are read from
+the log, as ``state`` shows them."""
 
 from __future__ import annotations
 
@@ -13,10 +17,11 @@ from eventstore import RecordedEvent, streams
 from eventstore.store import EventStore
 from projections import HubView, ReadModelStore
 
+from .coverage import coverage
 from .errors import EmptyRange
 from .filters import events_between
 from .lines import json_line, text_line
-from .state import view_at
+from .state import registered_earlier, view_in_log
 from .timeparse import Point
 
 INSTANCE_TYPES = frozenset(
@@ -32,6 +37,8 @@ class Change:
     before: str
     after: str
     events: list[RecordedEvent] = field(default_factory=list)
+    via: list[str] = field(default_factory=list)
+    """The statuses an instance went through between the points."""
 
     def as_json(self, hub_id: str, a: int, b: int) -> dict[str, Any]:
         return {
@@ -42,21 +49,25 @@ class Change:
             "subject": self.subject,
             "before": self.before,
             "after": self.after,
+            "via": self.via,
             "events": [json.loads(json_line(e)) for e in self.events],
         }
 
     def lines(self) -> list[str]:
         head = f"{self.kind:<11} {self.subject}: {self.before} -> {self.after}"
+        if self.via:
+            head += f" (in between: {', '.join(self.via)})"
         return [head, *("      " + text_line(e) for e in self.events)]
 
 
 async def diff(
     store: EventStore, storage: ReadModelStore | None, hub_id: str, a: Point, b: Point
 ) -> tuple[HubView, HubView, list[Change]]:
-    """Raises: EmptyRange when B is not after A; InvalidQuery beyond the head."""
+    """Raises: EmptyRange when B is not after A; OutsideLog for a point the
+    log does not cover."""
     before, after = (
-        await view_at(store, storage, hub_id, a),
-        await view_at(store, storage, hub_id, b),
+        await view_in_log(store, storage, hub_id, a),
+        await view_in_log(store, storage, hub_id, b),
     )
     if after.position < before.position:
         raise EmptyRange(
@@ -64,6 +75,8 @@ async def diff(
             f"{a.text} (position {before.position}); give the earlier point first"
         )
     changes = _instance_changes(before, after) + _lease_changes(before, after)
+    if (await coverage(store, storage, hub_id)).partial:
+        changes += await _earlier_changes(store, before, after)
     await _attach_events(store, hub_id, before.position, after.position, changes)
     return before, after, changes
 
@@ -80,6 +93,17 @@ def _instance_changes(a: HubView, b: HubView) -> list[Change]:
             changes.append(Change("disappeared", iid, old.status.value if old else "", "absent"))
         elif old is not None and new is not None and old.status != new.status:
             changes.append(Change("status", iid, old.status.value, new.status.value))
+    return changes
+
+
+async def _earlier_changes(store: EventStore, a: HubView, b: HubView) -> list[Change]:
+    """Status changes of instances registered before the log starts."""
+    was = {e.instance_id: e.status for e in await registered_earlier(store, a)}
+    changes = []
+    for earlier in await registered_earlier(store, b):
+        old = was.get(earlier.instance_id, "unknown")
+        if old != earlier.status:
+            changes.append(Change("status", earlier.instance_id, old, earlier.status))
     return changes
 
 
@@ -101,16 +125,46 @@ def _holders(view: HubView, resource: str) -> list[str]:
 async def _attach_events(
     store: EventStore, hub_id: str, start: int, end: int, changes: list[Change]
 ) -> None:
+    """Give each change its events; an instance whose status changed and came
+    back between the points is a change too (``healthy -> healthy``, with
+    what it went through)."""
     by_stream: dict[str, Change] = {}
     for change in changes:
         name = change.subject
         key = streams.lease(name) if change.kind == "lease" else streams.instance(name)
         by_stream[key] = change
-    if not by_stream or end <= start:
+    if end <= start:
         return
     async with aclosing(events_between(store, hub_id, start, end)) as events:
         async for event in events:
             found = by_stream.get(event.stream)
+            if found is None and event.type == "HealthChanged" and event.is_readable:
+                payload: Any = event.event
+                status = payload.from_status.value
+                found = by_stream[event.stream] = Change(
+                    "status", streams.entity_of(event.stream) or "", status, status
+                )
+                changes.append(found)
             wanted = LOCK_TYPES if event.stream.startswith("lock/") else INSTANCE_TYPES
             if found is not None and event.type in wanted:
                 found.events.append(event)
+    for change in changes:
+        if change.kind == "status":
+            change.via = _via(change)
+    changes.sort(key=_order)
+
+
+def _via(change: Change) -> list[str]:
+    went: list[str] = [
+        _to_status(e) for e in change.events if e.type == "HealthChanged" and e.is_readable
+    ]
+    return went[:-1] if went and went[-1] == change.after else went
+
+
+def _to_status(event: RecordedEvent) -> str:
+    payload: Any = event.event
+    return str(payload.to_status.value)
+
+
+def _order(change: Change) -> tuple[bool, str]:
+    return change.kind == "lease", change.subject

@@ -19,8 +19,24 @@ class UnknownHub(ReplayError, LookupError):
         super().__init__(f"no hub {hub_id!r} in {where} (hubs there: {there})")
 
 
+class UnknownInstance(ReplayError, LookupError):
+    """An instance none of the hubs looked in has; the message lists theirs."""
+
+    def __init__(self, instance_id: str, hubs: list[str], known: list[str], where: str) -> None:
+        self.instance_id, self.known = instance_id, known
+        super().__init__(
+            f"no instance {instance_id!r} in {', '.join(hubs) or where} "
+            f"(instances there: {', '.join(known) or 'none'})"
+        )
+
+
 class InvalidInput(ReplayError, ValueError):
     """A malformed time, a bad filter, an argument that makes no sense."""
+
+
+class OutsideLog(ReplayError, ValueError):
+    """A point (``--at``, ``diff A B``) the log does not cover: a time before
+    its first event or in the future, a position beyond its head."""
 
 
 class EmptyRange(ReplayError, ValueError):

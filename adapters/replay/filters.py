@@ -4,7 +4,8 @@ correlation id."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+import difflib
+from collections.abc import AsyncGenerator, Iterable
 from contextlib import aclosing
 from dataclasses import dataclass
 
@@ -48,11 +49,37 @@ class EventFilter:
                 raise InvalidInput(f"bad --stream: {exc}") from None
         unknown = sorted(self.types - set(DEFAULT_CODEC.types))
         if unknown:
-            known = ", ".join(sorted(DEFAULT_CODEC.types))
-            raise InvalidInput(f"unknown event type(s) {', '.join(unknown)}; known: {known}")
+            raise _unknown_types(unknown)
         if self.limit is not None and self.limit < 1:
             raise InvalidInput(f"--limit must be at least 1, got {self.limit}")
         return self
+
+
+def resolve_types(texts: Iterable[str]) -> frozenset[str]:
+    """Event type names as typed: comma lists, any case (``healthchanged,LockGranted``).
+
+    Raises: InvalidInput for a name no type has, with the closest one.
+    """
+    by_lower = {name.lower(): name for name in DEFAULT_CODEC.types}
+    wanted = [word.strip() for text in texts for word in text.split(",") if word.strip()]
+    unknown = [word for word in wanted if word.lower() not in by_lower]
+    if unknown:
+        raise _unknown_types(unknown)
+    return frozenset(by_lower[word.lower()] for word in wanted)
+
+
+def _unknown_types(unknown: list[str]) -> InvalidInput:
+    known = sorted(DEFAULT_CODEC.types)
+    by_lower = {name.lower(): name for name in known}
+    guesses = [
+        by_lower[g]
+        for word in unknown
+        for g in difflib.get_close_matches(word.lower(), by_lower, n=1, cutoff=0.7)
+    ]
+    hint = f" (did you mean {', '.join(guesses)}?)" if guesses else ""
+    return InvalidInput(
+        f"unknown event type(s) {', '.join(unknown)}{hint}; known: {', '.join(known)}"
+    )
 
 
 @dataclass(frozen=True)

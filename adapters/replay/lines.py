@@ -17,9 +17,6 @@ from eventstore import RecordedEvent, UnknownEvent
 
 from .plain import plain
 
-SUMMARY_WIDTH = 100
-
-
 HEADERS = ("position", "recorded_at (UTC)", "stream@version", "type", "details")
 
 
@@ -43,13 +40,21 @@ def timestamp(when: datetime) -> str:
     return when.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
 
 
-def summary(event: RecordedEvent) -> str:
-    """The payload's set fields as ``key=value``, cut to one screen line."""
+def summary(event: RecordedEvent, width: int | None = None) -> str:
+    """The payload's set fields as ``key=value``, whole, or cut to ``width``."""
     fields = payload(event)
     fields.pop("type", None)
     fields.pop("event_id", None)
-    text = " ".join(f"{k}={v}" for k, v in fields.items() if v not in (None, {}, [], ""))
-    return text if len(text) <= SUMMARY_WIDTH else text[: SUMMARY_WIDTH - 1] + "…"
+    return cut(
+        " ".join(f"{k}={v}" for k, v in fields.items() if v not in (None, {}, [], "")), width
+    )
+
+
+def cut(text: str, width: int | None) -> str:
+    """``text`` in at most ``width`` characters, ``…`` marking a cut (None: whole)."""
+    if width is None or len(text) <= width:
+        return text
+    return text[: max(width - 1, 0)] + "…"
 
 
 def payload(event: RecordedEvent) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from projections import (
 )
 
 from ..memory import MemoryReadModelStore
+from .coverage import coverage
 from .errors import EmptyRange
 from .filters import Window, events_between
 from .lines import HubClock
@@ -70,6 +71,8 @@ class ReportData:
     anomalies: list[Anomaly] = field(default_factory=list)
     since_text: str = ""
     until_text: str = ""
+    partial: str | None = None
+    """What the log leaves out (:meth:`.coverage.Coverage.line`), if anything."""
 
 
 async def collect(
@@ -77,6 +80,8 @@ async def collect(
 ) -> ReportData:
     """Raises: EmptyRange for a window without events."""
     after, last = await window.positions(store, hub_id)
+    held = await coverage(store, storage, hub_id)
+    after = max(after, held.first - 1)  # the window starts no earlier than the log
     head = await store.head(hub_id)
     last = head if last is None else min(last, head)
     async with aclosing(events_between(store, hub_id, after, last)) as stream:
@@ -85,7 +90,7 @@ async def collect(
         raise EmptyRange(f"empty range in hub {hub_id!r}: {window.describe()} holds no events")
     before = await state_at(store, storage, hub_id, position=after)
     at_end = await state_at(store, storage, hub_id, position=last)
-    data = ReportData(hub_id, url, after, last, before, at_end)
+    data = ReportData(hub_id, url, after, last, before, at_end, partial=held.line())
     for iid in sorted(set(before.instances) | set(at_end.instances)):
         data.instances[iid] = InstanceSeries(iid)
     clock = HubClock().prime(events)

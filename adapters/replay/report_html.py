@@ -8,6 +8,7 @@ from __future__ import annotations
 import shlex
 from datetime import datetime
 from html import escape
+from typing import Any
 
 from . import svg
 from .lines import timestamp
@@ -22,6 +23,7 @@ body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;color:#1d2430;
 main{max-width:1280px;margin:0 auto;padding:20px 28px}
 h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid #d5d9e0}
 .sub{color:#5a6472;margin:0 0 16px}
+.partial{color:#8a4b00;margin:0 0 16px}
 .grid{display:grid;grid-template-columns:minmax(0,3fr) minmax(220px,1fr);gap:16px;align-items:start}
 .card{background:#fff;border:1px solid #dde1e7;border-radius:6px;padding:12px 14px;
   break-inside:avoid}
@@ -101,6 +103,7 @@ def _header(data: ReportData) -> str:
         f'<p class="sub">{timestamp(data.start)} to {timestamp(data.end)} UTC ({span}), log '
         f"positions {data.after + 1}–{data.last} of {escape(data.url)}. Times are the hub's own "
         "(check and sample times; other events placed by the log's clock).</p>"
+        + (f'<p class="partial"><b>{escape(data.partial)}</b></p>' if data.partial else "")
     )
 
 
@@ -111,8 +114,8 @@ def _summary(data: ReportData) -> str:
         ("events", sum(data.counts.values())),
         ("status changes", len(data.changes)),
         ("recoveries", f"{recoveries} (+{data.counts.get('RecoveryFailed', 0)} failed)"),
-        ("available at end", f"{end.available}/{end.registered}"),
-        ("available at start", f"{before.available}/{before.registered}"),
+        ("available at end", _available(data, end)),
+        ("available at start", _available(data, before)),
         ("lease grants", data.counts.get("LockGranted", 0)),
         ("lease expiries", data.counts.get("LockExpired", 0)),
         ("anomalies", len(data.anomalies)),
@@ -127,6 +130,12 @@ def _summary(data: ReportData) -> str:
         f'<aside class="cmd">State at the end:<pre>{cmd}</pre>What changed:<pre>{diff}</pre>'
         "</aside></div>"
     )
+
+
+def _available(data: ReportData, summary: Any) -> str:
+    if data.partial:  # instances registered before the log starts are not counted
+        return "unknown (partial log)"
+    return f"{summary.available}/{summary.registered}"
 
 
 LEGEND = (

@@ -1,6 +1,7 @@
 """Aligned text tables for the terminal: columns padded to their widest cell,
 numbers right-aligned; an optional ``style`` hook (the CLI colours cells
-with it on a terminal) sees each cell after padding.
+with it on a terminal) sees each cell after padding; an optional ``width``
+cuts the last column so that a line fits (the CLI's terminal width).
 
 A listing that streams (``hublog events --follow``) fixes its layout from
 the first rows with :class:`Layout` and prints the rest to it."""
@@ -8,6 +9,8 @@ the first rows with :class:`Layout` and prints the rest to it."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+
+from .lines import cut
 
 Style = Callable[[str, str], str]
 """``style(header, padded cell) -> text``."""
@@ -31,8 +34,13 @@ class Layout:
             h.ljust(w) for h, w in zip(self.headers, self.widths, strict=True)
         ).rstrip()
 
-    def line(self, row: Sequence[object], style: Style | None = None) -> str:
+    def line(
+        self, row: Sequence[object], style: Style | None = None, width: int | None = None
+    ) -> str:
         cells = cells_of(row)
+        if width is not None and cells:
+            before = sum(w + 2 for w in self.widths[: len(cells) - 1])
+            cells[-1] = cut(cells[-1], max(width - before, 1))
         out = []
         for i, cell in enumerate(cells):
             width = self.widths[i] if i < len(self.widths) else 0
@@ -46,10 +54,13 @@ class Layout:
 
 
 def render(
-    headers: Sequence[str], rows: Sequence[Sequence[object]], style: Style | None = None
+    headers: Sequence[str],
+    rows: Sequence[Sequence[object]],
+    style: Style | None = None,
+    width: int | None = None,
 ) -> list[str]:
     layout = Layout(headers, rows)
-    return [layout.header(), *(layout.line(row, style) for row in rows)]
+    return [layout.header(), *(layout.line(row, style, width) for row in rows)]
 
 
 def cells_of(row: Sequence[object]) -> list[str]:

@@ -9,6 +9,10 @@ stream versions not below what is stored; every event id once; every
 payload decodes, or is of a type this hublog does not know but is still
 MessagePack.  Optionally the stored read models are compared with a
 rebuild in memory.
+
+A log that holds only part of the hub's history (:mod:`.coverage`) is
+checked from where it starts, and one imported from a filtered export
+without its holes counted: what it leaves out is one warning, not errors.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from eventstore.store import EventStore
 from projections import ReadModels, ReadModelStore, rebuild, standard_projections
 
 from ..memory import MemoryReadModelStore
+from .coverage import Coverage
 from .jsonl import stored
 
 ERROR, WARNING = "error", "warning"
@@ -64,6 +69,10 @@ class _Scan:
     rolled_through: dict[str, int] = field(default_factory=dict)
     ids: dict[UUID, int] = field(default_factory=dict)
     events: int = 0
+    partial: bool = False
+    """The log starts late or is filtered: versions below a stream's first
+    are before it; with filters, holes are what the export left out."""
+    filtered: bool = False
 
     def add(self, severity: str, problem: str, event: StoredEvent | None = None) -> None:
         position = None if event is None else event.position
@@ -71,9 +80,16 @@ class _Scan:
         self.findings.append(Finding(severity, self.hub_id, position, stream, problem))
 
 
-async def verify_hub(store: EventStore, hub_id: str) -> tuple[int, list[Finding]]:
-    """``store`` opened with ``RAW_CODEC``; returns (events read, findings)."""
+async def verify_hub(
+    store: EventStore, hub_id: str, held: Coverage | None = None
+) -> tuple[int, list[Finding]]:
+    """``store`` opened with ``RAW_CODEC``, ``held`` what the log holds (None:
+    all of the hub's history); returns (events read, findings)."""
     scan = _Scan(hub_id)
+    if held is not None and held.partial:
+        scan.partial, scan.filtered = True, bool(held.filters)
+        scan.last_position = held.first - 1
+        scan.add(WARNING, f"{held.line()}" + ("; checked from there" if held.starts_late else ""))
     async with aclosing(store.read_log(hub_id)) as events:
         async for raw in events:
             _check_event(scan, stored(raw))
@@ -86,7 +102,7 @@ def _check_event(scan: _Scan, event: StoredEvent) -> None:
     scan.events += 1
     if event.position <= scan.last_position:
         scan.add(ERROR, f"position not above the previous one ({scan.last_position})", event)
-    elif event.position > scan.last_position + 1:
+    elif event.position > scan.last_position + 1 and not scan.filtered:
         scan.holes.append((scan.last_position + 1, event.position - 1))
     scan.last_position = max(scan.last_position, event.position)
     seen = scan.ids.setdefault(event.event_id, event.position)
@@ -117,7 +133,7 @@ async def _check_ends(store: EventStore, scan: _Scan) -> None:
     head = await store.head(scan.hub_id)
     if head < scan.last_position:
         scan.add(ERROR, f"head is {head}, below the last position read ({scan.last_position})")
-    elif head > scan.last_position:
+    elif head > scan.last_position and not scan.filtered:
         scan.holes.append((scan.last_position + 1, head))
     for stream, versions in scan.versions.items():
         stored_version = await store.stream_version(scan.hub_id, stream)
@@ -140,7 +156,9 @@ def _check_versions(scan: _Scan) -> None:
     the positions must be one of those."""
     removed = 0
     for stream, versions in scan.versions.items():
-        gaps = _gaps(versions)
+        if scan.filtered:
+            continue  # what a filtered export left out
+        gaps = _gaps(versions, versions[0] if scan.partial else 1)
         if not gaps:
             continue
         through = 0  # retention removes samples only: a gap elsewhere is never explained
@@ -174,11 +192,11 @@ def _check_versions(scan: _Scan) -> None:
         )
 
 
-def _gaps(versions: list[int]) -> list[tuple[int, int]]:
-    """The missing versions as ``(first, last)`` ranges: retention removes
-    samples by the thousand, so they are never listed one by one."""
+def _gaps(versions: list[int], expected: int = 1) -> list[tuple[int, int]]:
+    """The missing versions from ``expected`` on as ``(first, last)`` ranges:
+    retention removes samples by the thousand, so they are never listed one
+    by one."""
     out: list[tuple[int, int]] = []
-    expected = 1
     for version in versions:
         if version > expected:
             out.append((expected, version - 1))

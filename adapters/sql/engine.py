@@ -138,7 +138,7 @@ def create_engine(url_or_settings: str | SQLSettings) -> sa.Engine:
         sa.event.listen(engine, "connect", lambda dbapi, _record: _configure_postgres(dbapi))
         return engine
     engine = sa.create_engine(sa_url, connect_args={"timeout": 30, "check_same_thread": False})
-    _configure_sqlite(engine, settings.synchronous)
+    _configure_sqlite(engine, None if settings.read_only else settings.synchronous)
     return engine
 
 
@@ -155,16 +155,18 @@ def _configure_postgres(dbapi_connection: Any) -> None:
     dbapi_connection.commit()
 
 
-def _configure_sqlite(engine: sa.Engine, synchronous: str) -> None:
+def _configure_sqlite(engine: sa.Engine, synchronous: str | None) -> None:
     """WAL for readers beside a writer; BEGIN IMMEDIATE for writes, so a
     writer holds the write lock from its first statement (no upgrade
-    deadlocks between processes, and busy_timeout applies)."""
+    deadlocks between processes, and busy_timeout applies).  Read-only
+    (``synchronous`` None) the file is left in the mode it is in."""
 
     @sa.event.listens_for(engine, "connect")
     def _connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
-        dbapi_connection.execute("PRAGMA journal_mode=WAL")
-        dbapi_connection.execute(f"PRAGMA synchronous={synchronous}")
+        if synchronous is not None:
+            dbapi_connection.execute("PRAGMA journal_mode=WAL")
+            dbapi_connection.execute(f"PRAGMA synchronous={synchronous}")
 
     @sa.event.listens_for(engine, "begin")
     def _begin(conn: sa.Connection) -> None:

@@ -10,7 +10,9 @@ are taken out; everything else there goes to the driver (``options=``,
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
@@ -25,9 +27,24 @@ URL_OPTIONS = frozenset(
     {"synchronous", "poll_interval", "change_check_interval", "listen", "pool_size"}
 )
 """Options hublog reads from the URL's query itself."""
-KEYWORDS = URL_OPTIONS | {"auto_migrate", "max_event_bytes"}
+KEYWORDS = URL_OPTIONS | {"auto_migrate", "max_event_bytes", "read_only", "create"}
 """Options that may also be given as keyword arguments."""
 DIALECTS = {"sqlite": "sqlite+pysqlite", "postgresql": "postgresql+psycopg"}
+SQLITE_DRIVER_OPTIONS = frozenset(
+    {"timeout", "cached_statements", "uri", "mode", "cache", "immutable", "nolock", "vfs"}
+)
+"""What sqlite3 takes from a URL beside hublog's (the rest of SQLite's URI
+options need ``uri=true``); ``isolation_level`` and ``check_same_thread``
+are hublog's to set."""
+
+
+def _driver_options(dialect: str) -> tuple[frozenset[str], str]:
+    """The query options the driver of ``dialect`` reads, and its name."""
+    if dialect == "sqlite":
+        return SQLITE_DRIVER_OPTIONS, "sqlite3"
+    from psycopg import pq  # libpq's own list: what this libpq accepts
+
+    return frozenset(o.keyword.decode() for o in pq.Conninfo.get_defaults()), "libpq"
 
 
 @dataclass(frozen=True)
@@ -54,6 +71,9 @@ class SQLSettings:
         auto_migrate: migrate a database that has no schema yet
             (``open_store`` sets it for a SQLite file it creates).
         max_event_bytes: the largest encoded event accepted (None: the default).
+        read_only: SQLite: open the file read-only (``mode=ro``); it must exist.
+        create: SQLite: false refuses a file that does not exist instead of
+            creating it (``read_only`` implies it).
     """
 
     url: str = field(repr=False)
@@ -65,6 +85,8 @@ class SQLSettings:
     pool_size: int = 10
     auto_migrate: bool = False
     max_event_bytes: int | None = None
+    read_only: bool = False
+    create: bool = True
 
     @property
     def redacted(self) -> str:
@@ -124,7 +146,21 @@ class SQLSettings:
             kwargs["max_event_bytes"] = opt.to_number(
                 "max_event_bytes", values["max_event_bytes"], minimum=1, where=where, kind=int
             )
-        return _replace(settings, **kwargs)
+        for name in ("read_only", "create"):
+            if name in values:
+                kwargs[name] = opt.to_bool(name, values[name], where)
+        settings = _replace(settings, **kwargs)
+        # after hublog's own values: a bad one of those is the clearer message
+        opt.check_url_options(
+            parsed.options,
+            URL_OPTIONS,
+            *_driver_options(parsed.backend),
+            where,
+            keyword_only=KEYWORDS - URL_OPTIONS,
+        )
+        if settings.dialect == "sqlite" and (settings.read_only or not settings.create):
+            _check_exists(settings)
+        return settings
 
     def sqlalchemy_url(self) -> sa.URL:
         """The SQLAlchemy URL: psycopg 3 for PostgreSQL, the standard
@@ -134,7 +170,19 @@ class SQLSettings:
         except (sa.exc.ArgumentError, ValueError) as exc:  # ValueError: a port not a number
             raise StoreConfigurationError(f"malformed store URL {self.redacted!r}") from exc
         query = {k: v for k, v in sa_url.query.items() if k not in URL_OPTIONS}
-        return sa_url.set(drivername=DIALECTS[self.dialect], query=query)
+        sa_url = sa_url.set(drivername=DIALECTS[self.dialect], query=query)
+        if self.dialect == "sqlite" and self.read_only:
+            # sqlite3 opens a URI filename read-only with mode=ro: no file is
+            # created, no write gets through.
+            path = quote(sa_url.database or "", safe="/")
+            sa_url = sa_url.set(
+                database=f"file:{path}", query={**query, "mode": "ro", "uri": "true"}
+            )
+        return sa_url
+
+    def sqlite_path(self) -> Path:
+        """The SQLite file these settings name."""
+        return Path(make_url(self.url).database or "")
 
 
 def sqlalchemy_url(url: str | StoreURL) -> sa.URL:
@@ -164,6 +212,15 @@ def _check_names_a_database(parsed: StoreURL) -> None:
         raise StoreConfigurationError(
             f"store URL {parsed.redacted!r} names no file; use sqlite:///relative.db or "
             "sqlite:////absolute/path.db"
+        )
+
+
+def _check_exists(settings: SQLSettings) -> None:
+    path = settings.sqlite_path()
+    if not path.is_file():
+        raise StoreConfigurationError(
+            f"no SQLite database at {str(path.absolute())!r} ({settings.redacted}): "
+            "nothing was created; check the path"
         )
 
 

@@ -128,3 +128,12 @@ async def test_an_imported_time_is_kept_in_utc_whatever_the_local_zone(
 
     assert back.recorded_at == stored.recorded_at
     assert back.recorded_at.utcoffset() == timedelta(0)
+
+
+def test_an_unknown_keyword_option_is_a_hublog_error_listing_the_known_ones() -> None:
+    from eventstore import StoreConfigurationError
+
+    with pytest.raises(
+        StoreConfigurationError, match="unknown option\\(s\\) bogus for 'memory://'"
+    ):
+        open_store("memory://", bogus=1)

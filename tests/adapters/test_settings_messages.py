@@ -201,16 +201,20 @@ def test_a_bad_keyword_is_refused_even_when_the_url_has_a_good_value() -> None:
 def test_an_unknown_sql_keyword_is_refused_naming_it_and_the_known_ones() -> None:
     assert refused(SQLSettings.from_url, PG, sslmode="require", bogus=1, listen=None) == (
         f"unknown option(s) bogus, sslmode for {PG_SHOWN!r}; known: auto_migrate, "
-        "change_check_interval, listen, max_event_bytes, poll_interval, pool_size, synchronous"
+        "change_check_interval, create, listen, max_event_bytes, poll_interval, pool_size, "
+        "read_only, synchronous"
     )
 
 
-def test_keyword_only_sql_options_in_the_query_are_the_drivers_not_hublogs() -> None:
-    # Before: read by hublog *and* handed to psycopg ("invalid connection option").
-    settings = SQLSettings.from_url(with_query(PG, "max_event_bytes=5&auto_migrate=true"))
+def test_keyword_only_sql_options_in_the_query_are_refused_as_keyword_arguments() -> None:
+    # Before: read by hublog *and* handed to psycopg ("invalid connection option");
+    # then handed to psycopg only, failing at connect; now refused at once.
+    message = refused(SQLSettings.from_url, with_query(PG, "max_event_bytes=5&auto_migrate=true"))
 
-    assert (settings.max_event_bytes, settings.auto_migrate) == (None, False)
-    assert settings.sqlalchemy_url().query == {"max_event_bytes": "5", "auto_migrate": "true"}
+    assert message.startswith(
+        f"unknown option(s) auto_migrate, max_event_bytes in {PG_SHOWN + '?max_event_bytes=5&auto_migrate=true'!r}"
+        " (auto_migrate, max_event_bytes: keyword arguments of open_store, not URL options); known: "
+    )
 
 
 @pytest.mark.parametrize(
@@ -256,9 +260,7 @@ def test_sqlalchemy_url_of_postgresql_uses_psycopg_and_drops_only_hublogs_option
 
 @pytest.mark.parametrize("given", [str, parse], ids=["string", "StoreURL"])
 @pytest.mark.parametrize("scheme", ["sqlite", "sqlite+pysqlite", "SQLite"])
-def test_sqlalchemy_url_of_sqlite_uses_the_standard_library_driver(
-    given: Any, scheme: str
-) -> None:
+def test_sqlalchemy_url_of_sqlite_uses_the_standard_library_driver(given: Any, scheme: str) -> None:
     sa_url = sqlalchemy_url(given(f"{scheme}:///hub.db?synchronous=normal&timeout=3"))
 
     assert (sa_url.drivername, sa_url.database, dict(sa_url.query)) == (
@@ -446,8 +448,10 @@ def test_a_bad_redis_keyword_is_refused_naming_it_and_where(
         ("", "key_prefix must be a non-empty string, got ''"),
         (
             "{x}",
-            "key_prefix '{x}' contains a brace; braces would make it the Redis Cluster hash "
-            "tag instead of the hub id",
+            (
+                "key_prefix '{x}' contains a brace; braces would make it the Redis Cluster hash "
+                "tag instead of the hub id"
+            ),
         ),
     ],
 )
@@ -632,3 +636,30 @@ def test_settings_made_directly_have_the_documented_defaults() -> None:
     assert (redis_settings.retries, redis_settings.socket_timeout) == (3, 5.0)
     assert redis_settings.max_event_bytes is None
     assert SQLSettings.from_url(SQLITE) == sql_settings
+
+
+# == unknown URL options, every backend ==========================================
+
+
+@pytest.mark.parametrize(
+    ("url", "wrong", "meant"),
+    [
+        ("sqlite:///hub.db?synchronus=full", "synchronus", "synchronous"),
+        ("postgresql://hublog:s3cret@db:5432/g?sslmod=require", "sslmod", "sslmode"),
+        ("redis://:s3cret@cache:6379/0?key_prefx=x", "key_prefx", "key_prefix"),
+        ("redis+cluster://:s3cret@cache:7000?socket_timout=3", "socket_timout", "socket_timeout"),
+        ("memory://?wait=1", "wait", None),
+    ],
+    ids=["sqlite", "postgresql", "redis", "redis-cluster", "memory"],
+)
+def test_a_misspelled_url_option_is_refused_on_every_backend_listing_the_known_ones(
+    url: str, wrong: str, meant: str | None
+) -> None:
+    from adapters.stores import create_store
+
+    message = refused(create_store, url)
+
+    assert wrong in message and "s3cret" not in message
+    if meant is not None:
+        assert f"unknown option(s) {wrong}" in message
+        assert f"did you mean {meant}?" in message and "known:" in message

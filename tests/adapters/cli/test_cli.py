@@ -5,8 +5,13 @@ command name; the URL from the environment."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
+import click
+import pytest
+
+from adapters.cli import main
 from adapters.sql import migrations
 from tests.adapters.cli.conftest import hublog
 
@@ -29,12 +34,86 @@ def test_hubs_lists_each_hub_with_its_head(demo_url: str) -> None:
     assert all(h["head"] > 0 for h in listed)
 
 
+def test_hubs_json_gives_the_last_event_time_in_iso_8601_with_z(sqlite_demo: str) -> None:
+    [listed] = [json.loads(line) for line in hublog("hubs", "--url", sqlite_demo, "--json").lines]
+    [event] = [
+        json.loads(line)
+        for line in hublog(
+            "events", "--url", sqlite_demo, "--json", "--from-position", str(listed["head"])
+        ).lines
+    ]
+
+    assert listed["last_recorded_at"] == event["recorded_at"]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", listed["last_recorded_at"])
+
+
 def test_url_works_before_and_after_the_command_name(demo_url: str) -> None:
     before = hublog("--url", demo_url, "events", "--hub", "demo-pool", "--limit", "3")
     after = hublog("events", "--hub", "demo-pool", "--limit", "3", "--url", demo_url)
 
     assert before.code == after.code == 0
     assert before.out == after.out and len(before.lines) == 4  # header + 3
+
+
+def _leaf_commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    found: list[tuple[str, ...]] = []
+    for name, command in group.commands.items():
+        if isinstance(command, click.Group):
+            found += _leaf_commands(command, (*prefix, name))
+        else:
+            found.append((*prefix, name))
+    return found
+
+
+@pytest.mark.parametrize("command", _leaf_commands(main), ids=" ".join)
+def test_url_and_debug_work_after_every_command_name(command: tuple[str, ...]) -> None:
+    """Every command takes them after its name too (the group takes them before)."""
+    result = hublog(*command, "--url", "mysql://nowhere/x", "--debug", "--help")
+
+    assert result.code == 0, result.err
+
+
+def test_hub_works_before_the_command_name(demo_url: str) -> None:
+    before = hublog("--url", demo_url, "--hub", "demo-pool", "events", "--limit", "3")
+    after = hublog("--url", demo_url, "events", "--hub", "demo-pool", "--limit", "3")
+
+    assert before.code == after.code == 0, before.err
+    assert before.out == after.out
+
+
+def test_db_current_takes_url_and_debug_as_options(sqlite_demo: str) -> None:
+    result = hublog("db", "current", "--url", sqlite_demo, "--debug")
+
+    assert result.code == 0, result.err
+    assert result.out.startswith("database: ")
+
+
+def test_version_names_hublog_and_its_version() -> None:
+    from importlib.metadata import version
+
+    result = hublog("--version")
+
+    assert result.code == 0 and result.out == f"hublog {version('hublog')}\n"
+
+
+def test_type_takes_comma_lists_in_any_case(sqlite_demo: str) -> None:
+    listed = hublog(
+        "events", "--url", sqlite_demo, "--type", "healthchanged,RECOVERYFAILED", "--json"
+    )
+
+    assert listed.code == 0, listed.err
+    assert {json.loads(line)["type"] for line in listed.lines} == {
+        "HealthChanged",
+        "RecoveryFailed",
+    }
+
+
+def test_state_without_at_is_the_hub_now(sqlite_demo: str) -> None:
+    [listed] = [json.loads(line) for line in hublog("hubs", "--url", sqlite_demo, "--json").lines]
+
+    now = json.loads(hublog("state", "--url", sqlite_demo, "--json").out)
+
+    assert now["position"] == listed["head"]
 
 
 def test_events_table_is_aligned(demo_url: str) -> None:
@@ -246,7 +325,15 @@ def test_the_url_comes_from_gleitzeit_then_hublog_variables(sqlite_demo: str) ->
     assert "demo-pool" in hublog("hubs", env=gleitzeit).out
     assert "demo-pool" in hublog("hubs", env=hublog_only).out
     unset = hublog("hubs", env={"GLEITZEIT_HUB_PERSISTENCE": "redis", "GLEITZEIT_REDIS_URL": ""})
-    assert unset.code != 0 and "GLEITZEIT_REDIS_URL is unset" in unset.err
+    assert (
+        unset.code == 1 and "needs GLEITZEIT_REDIS_URL (the store URL); it is not set" in unset.err
+    )
+
+
+def test_only_gleitzeit_sql_url_set_is_the_log_read(sqlite_demo: str) -> None:
+    only = hublog("hubs", env={"GLEITZEIT_SQL_URL": sqlite_demo, "HUBLOG_URL": "memory://"})
+
+    assert only.code == 0 and "demo-pool" in only.out
 
 
 def test_db_upgrade_and_current(tmp_path: Path) -> None:

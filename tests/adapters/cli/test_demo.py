@@ -4,6 +4,7 @@ anomaly, and it tells the story on its own time axis."""
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -13,6 +14,7 @@ from eventstore import ResourceStatus
 from eventstore.events import RecorderStats, ScalingAdvised
 from projections import HealthProjection, HubProjection, MetricsProjection, fold
 from tests import backends
+from tests.adapters.cli.conftest import hublog
 
 pytestmark = pytest.mark.anyio
 
@@ -68,3 +70,13 @@ async def test_the_demo_tells_the_whole_story() -> None:
     assert sum(s.spilled for s in stats) > 0  # the outage was ridden out by spilling
     assert all(s.drained == s.spilled and s.dropped == {} for s in stats)
     assert result.events == len(log)
+
+
+@pytest.mark.parametrize("minutes", ["-5", "0"])
+def test_the_demo_command_refuses_minutes_below_one(tmp_path: Path, minutes: str) -> None:
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+
+    result = hublog("--url", url, "demo", "--minutes", minutes)
+
+    assert result.code == 2 and "--minutes" in result.err and "x>=1" in result.err
+    assert not (tmp_path / "demo.db").exists()

@@ -81,6 +81,22 @@ def test_a_position_beyond_the_log(demo_url: str) -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("command", "says"),
+    [
+        (["state", "--at", "2020-01-01T00:00Z"], "is before hub 'demo-pool''s first event"),
+        (["state", "--at", "2099-01-01T00:00Z"], "is in the future"),
+        (["state", "--at", "@99999"], "position 99999 is outside hub 'demo-pool''s log"),
+        (["diff", "2020-01-01T00:00Z", "@5"], "is before hub 'demo-pool''s first event"),
+        (["diff", "@5", "2099-01-01T00:00Z"], "is in the future"),
+    ],
+)
+def test_a_point_outside_the_log_is_refused_by_one_rule(
+    sqlite_demo: str, command: list[str], says: str
+) -> None:
+    assert says in one_line_error(hublog(*command, "-u", sqlite_demo))
+
+
 @pytest.mark.parametrize("text", ["yesterday", "12:00 tomorrow", "@-3", "15 minutes"])
 def test_a_malformed_time(sqlite_demo: str, text: str) -> None:
     message = one_line_error(hublog("events", "-u", sqlite_demo, "--since", text))
@@ -91,7 +107,10 @@ def test_a_malformed_time(sqlite_demo: str, text: str) -> None:
 @pytest.mark.parametrize(
     ("args", "says"),
     [
-        (["--type", "HealthChange"], "unknown event type(s) HealthChange; known:"),
+        (
+            ["--type", "HealthChange"],
+            "unknown event type(s) HealthChange (did you mean HealthChanged?); known:",
+        ),
         (["--stream", "instance/{x}"], "bad --stream"),
         (["--limit", "0"], "--limit must be at least 1"),
         (["--from-position", "0"], "--from-position must be a position >= 1"),
@@ -101,8 +120,19 @@ def test_a_bad_filter(sqlite_demo: str, args: list[str], says: str) -> None:
     assert says in one_line_error(hublog("events", "-u", sqlite_demo, *args))
 
 
-def test_an_unknown_instance_lists_the_instances(sqlite_demo: str) -> None:
-    message = one_line_error(hublog("metrics", "-u", sqlite_demo, "--instance", "ollama-9"))
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["metrics"],
+        ["timeline"],
+        ["events"],
+        ["events", "--hub", "demo-pool"],
+        ["export", "-o", "-"],
+    ],
+    ids=["metrics", "timeline", "events", "events-hub", "export"],
+)
+def test_an_unknown_instance_lists_the_instances(sqlite_demo: str, command: list[str]) -> None:
+    message = one_line_error(hublog(*command, "-u", sqlite_demo, "--instance", "ollama-9"))
 
     assert "no instance 'ollama-9'" in message and "ollama-1, ollama-2, ollama-3" in message
 

@@ -119,7 +119,9 @@ def test_export_filters(sqlite_demo: str, tmp_path: Path) -> None:
         sqlite_demo, tmp_path / "a.jsonl", "--instance", "ollama-2", "--type", "HealthChanged"
     )
 
-    decoded = [msgspec.json.decode(x) for x in data.splitlines()]
+    header, *decoded = [msgspec.json.decode(x) for x in data.splitlines()]
+    assert header["readable"] == "header"
+    assert header["event"]["filters"] == ["--instance ollama-2", "--type HealthChanged"]
     assert len(decoded) == 4 and {d["stream"] for d in decoded} == {"instance/ollama-2"}
 
 

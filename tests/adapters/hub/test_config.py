@@ -145,3 +145,79 @@ def test_a_url_of_the_wrong_kind_is_refused(tmp_path: Path) -> None:
     path.write_text(SEED_YAML.replace("url: redis://localhost:6379", "url: sqlite:///x.db"))
     with pytest.raises(HubConfigError, match="hub.persistence.redis.url"):
         open_persistence(path)
+
+
+# == what a newcomer gets wrong (issue 36, item 18) ================================
+
+
+def test_a_missing_configuration_file_is_a_hublog_error_naming_it(tmp_path: Path) -> None:
+    path = tmp_path / "nope.yaml"
+
+    with pytest.raises(HubConfigError) as raised:
+        open_persistence(str(path))
+
+    assert str(raised.value) == f"cannot read configuration file {path}: No such file or directory"
+
+
+@pytest.mark.parametrize(
+    "text", ["redis:/localhost:6379", "redis:localhost:6379", "postgresql:/db/g", "sqlite:x.db"]
+)
+def test_a_mistyped_url_is_not_taken_for_a_file(text: str) -> None:
+    with pytest.raises(HubConfigError) as raised:
+        open_persistence(text)
+
+    assert "not a store URL" in str(raised.value) and "://" in str(raised.value)
+    assert "configuration file" not in str(raised.value)
+
+
+def test_only_a_url_variable_set_names_the_backend(clean_env: pytest.MonkeyPatch) -> None:
+    clean_env.setenv("GLEITZEIT_REDIS_URL", "redis://cache:6379/0")
+
+    adapter = open_persistence()
+
+    assert isinstance(adapter, RedisHubAdapter) and adapter.url == "redis://cache:6379/0"
+    assert "GLEITZEIT_REDIS_URL" in adapter.settings.source
+
+
+def test_both_url_variables_without_a_type_is_refused(clean_env: pytest.MonkeyPatch) -> None:
+    clean_env.setenv("GLEITZEIT_REDIS_URL", "redis://cache:6379/0")
+    clean_env.setenv("GLEITZEIT_SQL_URL", "postgresql://u:s3cret@db/g")
+
+    with pytest.raises(HubConfigError) as raised:
+        open_persistence()
+
+    assert "GLEITZEIT_HUB_PERSISTENCE" in str(raised.value) and "s3cret" not in str(raised.value)
+
+
+@pytest.mark.parametrize("written", ["Redis", "REDIS", "redis"])
+def test_the_type_in_the_file_is_read_in_any_case_as_in_the_environment(
+    tmp_path: Path, written: str
+) -> None:
+    path = tmp_path / "gleitzeit.yaml"
+    path.write_text(SEED_YAML.replace("type: redis  # or sql", f"type: {written}"))
+
+    assert isinstance(open_persistence(path), RedisHubAdapter)
+    assert from_env({"GLEITZEIT_HUB_PERSISTENCE": written, "GLEITZEIT_REDIS_URL": "redis://h"})
+
+
+def test_a_bad_url_option_in_the_file_is_named_with_file_line_and_masked_url(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "gleitzeit.yaml"
+    path.write_text(
+        SEED_YAML.replace(
+            "url: redis://localhost:6379", "url: redis://:s3cret@h:6379/0?key_prefx=x"
+        )
+    )
+
+    with pytest.raises(HubConfigError) as raised:
+        open_persistence(path)
+
+    message = str(raised.value)
+    assert message.startswith(f"{path}:5: hub.persistence.redis.url: unknown option(s) key_prefx")
+    assert "redis://:***@h:6379/0?key_prefx=x" in message and "s3cret" not in message
+
+
+def test_an_empty_argument_says_what_is_expected() -> None:
+    with pytest.raises(HubConfigError, match="empty; give a store URL or a YAML file's path"):
+        open_persistence("  ")

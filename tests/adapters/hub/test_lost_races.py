@@ -34,7 +34,6 @@ HUB, ID = "pool", "a"
 LIMIT = 30
 
 
-
 @pytest.fixture
 async def store() -> AsyncIterator[EventStore]:
     async with open_store("memory://") as opened:

@@ -123,7 +123,7 @@ async def test_a_change_as_text_and_as_json(store: MemoryEventStore, demo: DemoR
     text = status.lines()
     data = status.as_json(DEMO_HUB, 165, 179)
 
-    assert text[0] == "status      ollama-2: healthy -> unhealthy"
+    assert text[0] == "status      ollama-2: healthy -> unhealthy (in between: degraded)"
     assert text[1].startswith("          166  2026-11-01 11:47:30.000  instance/ollama-2@19  ")
     assert text[2].split()[:5] == [
         "179",
@@ -140,6 +140,7 @@ async def test_a_change_as_text_and_as_json(store: MemoryEventStore, demo: DemoR
         "subject": "ollama-2",
         "before": "healthy",
         "after": "unhealthy",
+        "via": ["degraded"],
     }
     assert [(e["position"], e["event"]["to_status"]) for e in data["events"]] == [
         (166, "degraded"),
@@ -155,11 +156,21 @@ async def test_only_events_between_the_points_are_named_after_retention(
     assert summary(changes) == [("status", "ollama-1", "healthy", "degraded", [23])]
 
 
-async def test_a_status_that_changed_and_came_back_is_no_change(
+async def test_a_status_that_changed_and_came_back_is_shown_with_what_it_went_through(
     store: MemoryEventStore, demo: DemoResult
 ) -> None:
     flapped = await changes_between(store, DEMO_HUB, "@89", "@98")  # ollama-3: degraded, healthy
+    outage = await changes_between(store, DEMO_HUB, "@150", "@250")  # ollama-2: down and back
     degraded = await changes_between(store, DEMO_HUB, "@89", "@90")
 
-    assert [c.subject for c in flapped if c.kind != "lease"] == []
+    assert summary([c for c in flapped if c.kind != "lease"]) == [
+        ("status", "ollama-3", "healthy", "healthy", [90, 98])
+    ]
+    assert flapped[0].via == ["degraded"]
+    assert (
+        flapped[0].lines()[0] == "status      ollama-3: healthy -> healthy (in between: degraded)"
+    )
+    assert [(c.subject, c.via) for c in outage if c.kind == "status"] == [
+        ("ollama-2", ["degraded", "unhealthy"])
+    ]
     assert summary(degraded) == [("status", "ollama-3", "healthy", "degraded", [90])]

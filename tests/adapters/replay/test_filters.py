@@ -12,12 +12,12 @@ import pytest
 
 from adapters.memory import MemoryEventStore
 from adapters.replay.errors import EmptyRange, InvalidInput
-from adapters.replay.filters import EventFilter, Window, select_events
+from adapters.replay.filters import EventFilter, Window, resolve_types, select_events
 from adapters.replay.timeparse import parse_point
 from eventstore import LockReleased
 from tests.adapters.replay.logs import Clock
-from tests.eventstore.contract.factories import T0, granted
 from tests.deadlines import within
+from tests.eventstore.contract.factories import T0, granted
 from tests.projections.script import HUB, S, Script
 
 pytestmark = pytest.mark.anyio
@@ -248,7 +248,7 @@ async def test_following_ends_at_last_without_waiting_for_another_event(
     [
         (
             EventFilter(types=frozenset({"HealthChange", "Zzz"})),
-            "unknown event type(s) HealthChange, Zzz; known: ",
+            "unknown event type(s) HealthChange, Zzz (did you mean HealthChanged?); known: ",
         ),
         (EventFilter(stream="instance/{x}"), "bad --stream: "),
         (EventFilter(stream=""), "bad --stream: "),
@@ -275,3 +275,18 @@ def test_a_sound_filter_is_returned_as_is() -> None:
     selection = EventFilter(stream="lock/a", types=frozenset({"LockGranted"}), limit=1)
 
     assert selection.check() is selection
+
+
+def test_types_are_read_case_insensitively_from_comma_lists() -> None:
+    assert resolve_types(["healthchanged, LOCKGRANTED", "InstanceRecovered", ""]) == frozenset(
+        {"HealthChanged", "LockGranted", "InstanceRecovered"}
+    )
+
+
+def test_a_misspelled_type_is_refused_with_the_closest_one() -> None:
+    with pytest.raises(InvalidInput) as raised:
+        resolve_types(["healthchanged,LockGrant"])
+
+    assert str(raised.value).startswith(
+        "unknown event type(s) LockGrant (did you mean LockGranted?); known: "
+    )

@@ -15,7 +15,8 @@ import msgspec
 import pytest
 
 from adapters import open_store
-from adapters.memory import MemoryEventStore
+from adapters.memory import MemoryEventStore, MemoryReadModelStore
+from adapters.replay.coverage import ExportHeader, coverage, kept
 from adapters.replay.errors import ImportFileError
 from adapters.replay.filters import EventFilter
 from adapters.replay.jsonl import (
@@ -28,6 +29,7 @@ from adapters.replay.jsonl import (
     stored,
 )
 from eventstore import DuplicateEventError, EventStore
+from projections import ReadModelStore
 from tests.adapters.replay.logs import DAMAGED, UNKNOWN
 from tests.adapters.replay.logs import stored as record
 from tests.eventstore.contract.factories import granted, registered
@@ -91,10 +93,16 @@ async def source(source_url: str) -> AsyncIterator[EventStore]:
         yield raw
 
 
-async def exported(store: EventStore, *hubs: str, selection: EventFilter | None = None) -> bytes:
+async def exported(
+    store: EventStore,
+    *hubs: str,
+    selection: EventFilter | None = None,
+    storage: ReadModelStore | None = None,
+) -> bytes:
     out = io.BytesIO()
-    written = await export(store, hubs or [HUB], selection or EventFilter(), out)
-    assert written == out.getvalue().count(b"\n")
+    written = await export(store, hubs or [HUB], selection or EventFilter(), out, storage=storage)
+    headers = out.getvalue().count(b'"readable":"header"')
+    assert written == out.getvalue().count(b"\n") - headers
     return out.getvalue()
 
 
@@ -165,7 +173,29 @@ async def test_export_writes_the_selected_events_only(source: EventStore) -> Non
         json.loads(line) for line in (await exported(source, selection=selection)).splitlines()
     ]
 
-    assert [(line["position"], line["readable"]) for line in lines] == [(3, "ok"), (8, "corrupt")]
+    assert [(line["position"], line["readable"]) for line in lines] == [
+        (1, "header"),
+        (3, "ok"),
+        (8, "corrupt"),
+    ]
+    assert lines[0]["event"]["filters"] == ["--instance ollama-1", "--type HealthChecked"]
+
+
+async def test_a_partial_export_imported_keeps_its_header_and_exports_the_same_bytes(
+    source: EventStore, tmp_path: Path
+) -> None:
+    path = tmp_path / "part.jsonl"
+    path.write_bytes(first := await exported(source, selection=EventFilter(after=4)))
+    target, storage = raw_memory(), MemoryReadModelStore()
+
+    report = await import_file(target, path, storage=storage)
+
+    assert report.headers[HUB] == ExportHeader(hub_id=HUB, first_position=5, last_position=8)
+    assert await kept(storage, HUB) == [report.headers[HUB]]
+    assert (await coverage(target, storage, HUB)).line() == (
+        "log starts at @5: earlier state unknown"
+    )
+    assert await exported(target, storage=storage) == first
 
 
 async def test_import_goes_hub_by_hub_in_batches_and_reports_progress(

@@ -118,15 +118,14 @@ def change_with(reason: str) -> RecordedEvent:
     )
 
 
-def test_a_summary_longer_than_a_screen_line_is_cut_to_100_characters() -> None:
+def test_a_summary_is_whole_unless_a_width_is_given() -> None:
     # 68 characters besides the reason
-    fits, longer = summary(change_with("x" * 32)), summary(change_with("x" * 33))
+    fits, longer = summary(change_with("x" * 32), 100), summary(change_with("x" * 33), 100)
+    whole = summary(change_with("x" * 200))
 
     assert (len(fits), fits[-23:]) == (100, " consecutive_failures=0")
     assert (len(longer), longer[-22:]) == (100, " consecutive_failures…")
-    assert summary(change_with("x" * 200)).startswith(
-        "from_status=unknown to_status=healthy reason=x"
-    )
+    assert len(whole) == 268 and whole.endswith(" consecutive_failures=0")
 
 
 def test_a_timestamp_is_utc_to_the_millisecond() -> None:

@@ -9,7 +9,8 @@ import pytest
 
 from adapters.memory import MemoryEventStore, MemoryReadModelStore
 from adapters.replay.demo import DemoResult
-from adapters.replay.state import as_json, lines, view_at
+from adapters.replay.errors import OutsideLog
+from adapters.replay.state import as_json, lines, state, view_at
 from adapters.replay.timeparse import parse_point
 from projections import HubProjection, HubView, InvalidQuery, rebuild
 from tests.adapters.replay.logs import DEMO_HEAD, DEMO_HUB, Clock
@@ -78,6 +79,33 @@ async def test_a_position_beyond_the_head_is_refused(
     assert str(raised.value) == f"position 488 is outside hub 'demo-pool''s log (0..{DEMO_HEAD})"
 
 
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("2020-01-01T00:00Z", "is before hub 'demo-pool''s first event (2026-11-01T11:40:00Z, @1)"),
+        ("2030-01-01T00:00Z", "is in the future (the log's clock says 2026-11-01T12:00:00Z)"),
+        (f"@{DEMO_HEAD + 1}", f"position 488 is outside hub 'demo-pool''s log (@0..@{DEMO_HEAD})"),
+    ],
+    ids=["before", "future", "beyond"],
+)
+async def test_a_point_outside_the_log_is_refused_by_one_rule_naming_the_log(
+    store: MemoryEventStore, demo: DemoResult, text: str, says: str
+) -> None:
+    with pytest.raises(OutsideLog) as raised:
+        await state(store, None, DEMO_HUB, parse_point(text, "--at"))
+
+    assert says in str(raised.value)
+    assert isinstance(raised.value, ValueError)
+
+
+async def test_a_point_inside_the_log_after_its_last_event_is_the_state_at_its_end(
+    store: MemoryEventStore, demo: DemoResult
+) -> None:
+    shown = await state(store, None, DEMO_HUB, parse_point("2026-11-01T12:00:00Z"))
+
+    assert shown.view.position == DEMO_HEAD
+
+
 async def test_a_snapshot_shortens_the_replay_and_changes_nothing_else(
     store: MemoryEventStore, demo: DemoResult
 ) -> None:
@@ -141,6 +169,18 @@ async def test_the_json_view_has_every_field_and_the_live_lease_holders(
     assert sorted(holders) == ["ollama-1", "ollama-2", "ollama-3"]
     assert sum(len(h) for h in holders.values()) == 11
     assert set(holders["ollama-2"][0]) == {"owner", "token", "ttl_s", "expires_at", "granted_at"}
+
+
+async def test_the_json_view_gives_every_rate_as_a_fraction(
+    store: MemoryEventStore, demo: DemoResult
+) -> None:
+    view = await view_at(store, None, DEMO_HUB, parse_point(f"@{UNHEALTHY_AT}"))
+
+    summary = as_json(view)["summary"]
+
+    assert summary["availability"] == pytest.approx(2 / 3)
+    assert summary["error_rate"] == pytest.approx(summary["error_count"] / summary["request_count"])
+    assert summary["lease_utilisation"] == pytest.approx(11 / 12)
 
 
 async def test_a_lease_past_its_expiry_has_no_holder_though_no_expiry_was_logged(

@@ -17,7 +17,10 @@ from tests.eventstore.contract.factories import T0, checks
 from tests.projections.script import HUB
 
 NOON = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
-ISO_FORMS = "an ISO time (2025-06-01T12:00Z), a relative time (15m, 2h, 1d) or @POSITION"
+ISO_FORMS = (
+    "an ISO time (2025-06-01T12:00Z), a time of day (13:10, today UTC), "
+    "a relative time (15m, 2h, 1d) or @POSITION"
+)
 
 
 @pytest.mark.parametrize(
@@ -138,3 +141,21 @@ async def test_a_relative_point_is_a_time_by_the_backends_clock(store: MemoryEve
     assert await parse_point("2025-06-01T17:00+05:00").time_in(store) == datetime(
         2025, 6, 1, 17, 0, tzinfo=offset
     )
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("text", "at"), [("11:48", (11, 48, 0)), ("9:05:30", (9, 5, 30)), ("00:00", (0, 0, 0))]
+)
+async def test_a_time_of_day_is_today_by_the_backends_clock_in_utc(
+    store: MemoryEventStore, text: str, at: tuple[int, int, int]
+) -> None:
+    assert await parse_point(text).time_in(store) == T0.replace(
+        hour=at[0], minute=at[1], second=at[2]
+    )
+
+
+@pytest.mark.parametrize("text", ["25:00", "12:60", "12:5", "1210"])
+def test_a_malformed_time_of_day_is_refused(text: str) -> None:
+    with pytest.raises(InvalidInput, match="malformed --since"):
+        parse_point(text, "--since")
